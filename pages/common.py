@@ -1,0 +1,30 @@
+"""What several pages share: server-wide cached resources and the session's model.
+
+Cached resources are shared by every session, so they are only ever read. A model the
+user trains lives in `st.session_state` and belongs to that browser session alone.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+SESSION_MODEL_KEY = "session_classifier"
+
+
+@st.cache_resource(show_spinner="Loading the default model…")
+def default_classifier():
+    from playground.model import load_default_classifier
+
+    return load_default_classifier()
+
+
+@st.cache_resource(show_spinner="Loading the data set (once per server)…")
+def dataset(name: str):
+    from playground.data import load_dataset
+
+    return load_dataset(name)
+
+
+def session_classifier():
+    """This session's own model if it trained one, else the shared default model."""
+    return st.session_state.get(SESSION_MODEL_KEY) or default_classifier()

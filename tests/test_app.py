@@ -1,0 +1,112 @@
+"""AppTest runs of every page: the real scripts, in-process, without a browser."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import streamlit_drawable_canvas
+from conftest import ROOT
+from PIL import Image, ImageDraw
+from streamlit.testing.v1 import AppTest
+
+APP = str(ROOT / "app.py")
+TIMEOUT = 60
+
+
+class FakeCanvasResult:
+    def __init__(self, image_data):
+        self.image_data = image_data
+
+
+def vertical_stroke() -> np.ndarray:
+    image = Image.new("RGBA", (300, 300), "black")
+    ImageDraw.Draw(image).line([(150, 40), (150, 260)], fill="white", width=22)
+    return np.asarray(image)
+
+
+@pytest.fixture
+def canvas_drawing(monkeypatch):
+    """Stand in for the canvas component, which AppTest cannot draw on; returns its calls."""
+    calls = []
+
+    def fake_canvas(**settings):
+        calls.append(settings)
+        return FakeCanvasResult(settings_drawing[0])
+
+    settings_drawing = [None]
+    monkeypatch.setattr(streamlit_drawable_canvas, "st_canvas", fake_canvas)
+    return settings_drawing, calls
+
+
+def run_page(page: str) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.run()
+    if page != "pages/home.py":
+        app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_home_page_introduces_the_playground():
+    app = run_page("pages/home.py")
+    assert app.title[0].value == "CNN Playground"
+    assert "convolutional neural networks" in app.markdown[0].value
+
+
+def test_home_page_does_not_import_tensorflow():
+    script = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        f"app = AppTest.from_file({APP!r}, default_timeout=30).run()\n"
+        "assert not app.exception, app.exception\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["False", "False"]
+
+
+def test_draw_page_asks_for_a_digit_on_a_blank_canvas(canvas_drawing):
+    app = run_page("pages/draw.py")
+    assert "Draw a digit from 0 to 9" in app.info[0].value
+    assert "Default model" in app.caption[0].value
+    assert not [heading for heading in app.subheader if "Prediction" in heading.value]
+
+
+def test_draw_page_classifies_a_drawing(canvas_drawing, default_classifier):
+    drawing, _ = canvas_drawing
+    drawing[0] = vertical_stroke()
+    app = run_page("pages/draw.py")
+    from playground.drawing import preprocess_digit
+
+    probabilities = default_classifier.probabilities(preprocess_digit(drawing[0]))[0]
+    assert probabilities.argmax() == 1, "the default model should read a vertical stroke as 1"
+    assert app.subheader[0].value == f"Prediction: 1 ({probabilities[1]:.1%})"
+    assert len(app.get("plotly_chart")) == 1
+    assert len(app.get("imgs")) == 1
+
+
+def test_clear_gives_the_canvas_a_new_key(canvas_drawing):
+    _, calls = canvas_drawing
+    app = run_page("pages/draw.py")
+    first_key = calls[-1]["key"]
+    app.button[0].click().run()
+    assert calls[-1]["key"] != first_key
+
+
+def test_draw_page_uses_the_session_model_and_says_so(canvas_drawing):
+    from playground.model import Classifier, build_model
+    from playground.presets import preset
+
+    drawing, _ = canvas_drawing
+    drawing[0] = vertical_stroke()
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.run()
+    app.session_state["session_classifier"] = Classifier(
+        build_model(preset("Blog: Dense-only baseline")), "Your model", tuple("0123456789"),
+        description="trained on Build & Train")
+    app.switch_page("pages/draw.py").run()
+    assert not app.exception
+    assert "Your model" in app.caption[0].value
+    assert app.subheader[0].value.startswith("Prediction: ")

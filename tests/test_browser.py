@@ -1,0 +1,60 @@
+"""Real-browser tests: what only a browser shows, such as drawing on the canvas."""
+
+from __future__ import annotations
+
+import pytest
+from browser import CHROMIUM_ARGS, chromium_path, streamlit_server
+from conftest import ROOT, skip_unless_ci
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = ROOT / "test-artifacts"
+PAGE_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = chromium_path()
+    if executable is None:
+        skip_unless_ci("Chromium is not installed (apt-get install chromium).")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_unless_ci("Playwright is not installed (pip install -r requirements-dev.txt).")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    with streamlit_server(ROOT) as url:
+        yield url
+
+
+def draw_seven(page, canvas_box) -> None:
+    left, top = canvas_box["x"], canvas_box["y"]
+    width, height = canvas_box["width"], canvas_box["height"]
+    points = [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]
+    page.mouse.move(left + points[0][0] * width, top + points[0][1] * height)
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(left + x * width, top + y * height, steps=15)
+    page.mouse.up()
+
+
+def test_drawing_on_the_canvas_shows_a_prediction(browser, app_url):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(f"{app_url}/draw")
+    page.get_by_text("Draw a digit from 0 to 9").wait_for()
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for()
+    draw_seven(page, canvas.bounding_box())
+    prediction = page.get_by_text("Prediction:")
+    prediction.wait_for()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "draw.png"), full_page=True)
+    assert prediction.inner_text().startswith("Prediction: ")
+    assert page.get_by_text("What the model sees").is_visible()
+    page.close()
