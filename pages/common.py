@@ -25,6 +25,21 @@ def dataset(name: str):
     return load_dataset(name)
 
 
+def route_through_app() -> None:
+    """Make sure app.py's navigation is in charge, whatever URL the server saw first.
+
+    Because a pages/ folder exists, Streamlit starts in its older multipage mode and, if
+    the first visitor opens a page's URL (a bookmarked /draw, say), runs that page script
+    alone, with a sidebar listing every file in pages/. Clearing the flag and rerunning
+    lets app.py route this run and every later one.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def session_classifier():
     """This session's own model if it trained one, else the shared default model."""
     return st.session_state.get(SESSION_MODEL_KEY) or default_classifier()

@@ -5,13 +5,13 @@ import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-from pages.common import session_classifier
+from pages.common import route_through_app, session_classifier
 from playground.drawing import preprocess_digit
 from playground.figures import probabilities_figure
 
 CANVAS_SIDE = 300  # fits a phone screen, and leaves room for a fingertip
 STROKE_WIDTH = 22
-PREVIEW_SIDE = 140
+PREVIEW_SIDE = 168  # six screen pixels per model pixel
 
 
 def load_classifier():
@@ -32,7 +32,7 @@ def drawing_canvas() -> np.ndarray | None:
         width=CANVAS_SIDE, height=CANVAS_SIDE, drawing_mode="freedraw",
         return_image_data=True, key=f"digit_canvas_{st.session_state.canvas_generation}",
     )
-    if st.button("Clear", icon=":material/ink_eraser:"):
+    if st.button("Clear", icon=":material/ink_eraser:", key="clear_canvas"):
         st.session_state.canvas_generation += 1  # the canvas only clears when its key changes
         st.rerun()
     return result.image_data
@@ -46,12 +46,15 @@ def show_prediction(classifier, digit: np.ndarray) -> None:
                     config={"displayModeBar": False})
     preview = Image.fromarray((digit[..., 0] * 255).astype(np.uint8)).resize(
         (PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.NEAREST)
-    st.image(preview, caption="What the model sees: 28×28 pixels, centred like MNIST")
+    st.image(preview, caption="What the model sees: 28×28 pixels, centred like MNIST",
+             width=PREVIEW_SIDE)
 
 
 def main() -> None:
+    route_through_app()
     st.title("Draw a digit")
     classifier = load_classifier()
+    st.space("small")  # room for the canvas toolbar, which floats above the canvas
     canvas_column, result_column = st.columns([1, 1], gap="large")
     with canvas_column:
         drawing = drawing_canvas()

@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from pages.common import route_through_app
+
 INTRODUCTION = """
 A hands-on playground for **convolutional neural networks** (CNNs), the kind of network
 that reads handwriting and recognises photos. Everything runs in your browser session;
@@ -27,5 +29,6 @@ def show_sections() -> None:
             st.write(text)
 
 
+route_through_app()
 show_introduction()
 show_sections()

@@ -90,7 +90,7 @@ def load_default_classifier(path: Path = DEFAULT_MODEL_PATH) -> Classifier:
             f"The default model {path} is missing. Recreate it with "
             "`python scripts/train_default_model.py`."
         )
-    model = keras.saving.load_model(path, safe_mode=True)
+    model = keras.saving.load_model(path, safe_mode=True, compile=False)
     classifier = Classifier(
         model=model,
         title="Default model",

@@ -42,6 +42,13 @@ def with_augmentation(model: keras.Model) -> keras.Model:
     ])
 
 
+def save_without_optimizer(model: keras.Model, stack: list[dict]) -> None:
+    """Only the architecture and weights: Draw never trains it, and the file stays small."""
+    clean = build_model(stack)
+    clean.set_weights(model.get_weights())
+    clean.save(DEFAULT_MODEL_PATH)
+
+
 def main() -> None:
     keras.utils.set_random_seed(SEED)
     tf.config.experimental.enable_op_determinism()
@@ -64,7 +71,7 @@ def main() -> None:
     if accuracy < MINIMUM_TEST_ACCURACY:
         raise SystemExit(f"Accuracy {accuracy:.4f} is below {MINIMUM_TEST_ACCURACY}; not saved.")
     DEFAULT_MODEL_PATH.parent.mkdir(exist_ok=True)
-    model.save(DEFAULT_MODEL_PATH)
+    save_without_optimizer(model, stack)
     metadata = {
         "preset": DEFAULT_MODEL_PRESET, "dataset": "mnist", "seed": SEED, "epochs": EPOCHS,
         "batch_size": BATCH_SIZE, "test_accuracy": round(float(accuracy), 4),

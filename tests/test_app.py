@@ -1,11 +1,12 @@
 """AppTest runs of every page: the real scripts, in-process, without a browser."""
 
+import runpy
 import subprocess
 import sys
+import types
 
 import numpy as np
 import pytest
-import streamlit_drawable_canvas
 from conftest import ROOT
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
@@ -25,18 +26,37 @@ def vertical_stroke() -> np.ndarray:
     return np.asarray(image)
 
 
+@pytest.fixture(autouse=True)
+def run_like_a_started_server(monkeypatch):
+    """Run app.py as the router on every AppTest run, as a real server does.
+
+    AppTest resets Streamlit's "there is a pages/ folder" flag before every run, so each
+    run would start in the old multipage mode that a real server leaves after its first
+    run (see `pages.common.route_through_app`, and the browser test for that first run).
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    monkeypatch.setattr(script_runner, "_mpa_v1", lambda main_script: runpy.run_path(main_script))
+
+
 @pytest.fixture
 def canvas_drawing(monkeypatch):
-    """Stand in for the canvas component, which AppTest cannot draw on; returns its calls."""
-    calls = []
+    """Stand in for the canvas component, which AppTest cannot draw on.
+
+    Returns a one-item list whose item the canvas gives as its drawing, and the list of
+    the canvas's calls. The real component only imports inside a Streamlit runtime, so
+    the stand-in replaces the whole module.
+    """
+    drawing, calls = [None], []
 
     def fake_canvas(**settings):
         calls.append(settings)
-        return FakeCanvasResult(settings_drawing[0])
+        return FakeCanvasResult(drawing[0])
 
-    settings_drawing = [None]
-    monkeypatch.setattr(streamlit_drawable_canvas, "st_canvas", fake_canvas)
-    return settings_drawing, calls
+    module = types.ModuleType("streamlit_drawable_canvas")
+    module.st_canvas = fake_canvas
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
+    return drawing, calls
 
 
 def run_page(page: str) -> AppTest:
@@ -67,7 +87,8 @@ def test_home_page_does_not_import_tensorflow():
     assert result.stdout.split()[-2:] == ["False", "False"]
 
 
-def test_draw_page_asks_for_a_digit_on_a_blank_canvas(canvas_drawing):
+def test_draw_page_asks_for_a_digit_on_a_blank_canvas():
+    """With the real canvas component, which starts empty."""
     app = run_page("pages/draw.py")
     assert "Draw a digit from 0 to 9" in app.info[0].value
     assert "Default model" in app.caption[0].value
@@ -84,7 +105,7 @@ def test_draw_page_classifies_a_drawing(canvas_drawing, default_classifier):
     assert probabilities.argmax() == 1, "the default model should read a vertical stroke as 1"
     assert app.subheader[0].value == f"Prediction: 1 ({probabilities[1]:.1%})"
     assert len(app.get("plotly_chart")) == 1
-    assert len(app.get("imgs")) == 1
+    assert len(app.get("image")) == 1
 
 
 def test_clear_gives_the_canvas_a_new_key(canvas_drawing):

@@ -53,8 +53,13 @@ def test_drawing_on_the_canvas_shows_a_prediction(browser, app_url):
     draw_seven(page, canvas.bounding_box())
     prediction = page.get_by_text("Prediction:")
     prediction.wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()
+    page.get_by_text("What the model sees").wait_for()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "draw.png"), full_page=True)
     assert prediction.inner_text().startswith("Prediction: ")
-    assert page.get_by_text("What the model sees").is_visible()
+    # The first visit to a fresh server opened /draw directly: app.py must still route it.
+    sidebar = page.get_by_test_id("stSidebarNav")
+    assert sidebar.get_by_role("link", name="Home").is_visible()
+    assert sidebar.get_by_role("link", name="common").count() == 0
     page.close()
