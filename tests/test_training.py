@@ -1,0 +1,152 @@
+import gc
+import time
+
+import numpy as np
+import pytest
+
+from playground import training
+from playground.model import build_model
+from playground.presets import preset
+from playground.training import TrainingJob, TrainingSettings, stop_when_collected
+
+TINY_STACK = [
+    {"type": "Conv2D", "filters": 8, "kernel_size": 3},
+    {"type": "MaxPooling2D", "pool_size": 2},
+    {"type": "Flatten"},
+    {"type": "Dense", "units": 10, "activation": "softmax"},
+]
+WAIT_SECONDS = 120
+
+
+def tiny_job(mnist, **settings) -> TrainingJob:
+    defaults = dict(epochs=1, batch_size=64, subset_size=2000, validation_split=0.1, learning_rate=3e-3)
+    return TrainingJob(build_model(TINY_STACK), mnist, TrainingSettings(**{**defaults, **settings}))
+
+
+def wait_for(condition, seconds=WAIT_SECONDS):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        time.sleep(0.01)
+
+
+def test_job_streams_metrics_and_finishes_with_an_evaluation(mnist):
+    job = tiny_job(mnist, epochs=2)
+    job.start()
+    assert job.join(WAIT_SECONDS)
+    snapshot = job.snapshot()
+    assert snapshot.state == "finished", snapshot.error
+    assert [point["epoch"] for point in snapshot.epoch_points] == [1, 2]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(snapshot.epoch_points[0])
+    positions = [point[0] for point in snapshot.batch_points]
+    assert positions == sorted(positions) and positions[-1] == pytest.approx(2.0)
+    assert snapshot.progress.batches_per_epoch == 29  # 1800 training images in batches of 64
+    assert job.batches_done == 58
+    assert snapshot.evaluation.accuracy > 0.8
+    assert snapshot.evaluation.confusion.sum() == len(mnist.x_test)
+
+
+def test_stop_ends_within_a_batch_and_continue_finishes(mnist):
+    job = tiny_job(mnist, epochs=2, batch_size=8, subset_size=4000)
+    job.start()
+    wait_for(lambda: job.batches_done >= 20)
+    job.request_stop()
+    batches_at_request = job.batches_done
+    assert job.join(WAIT_SECONDS)
+    assert job.batches_done - batches_at_request <= 1
+    stopped = job.snapshot()
+    assert stopped.state == "stopped" and job.can_continue
+    assert stopped.epoch_points == (), "a stopped epoch is not counted as finished"
+    assert stopped.evaluation.accuracy > 0.5, "the weights learned before the stop are kept"
+    job.start()
+    assert job.join(WAIT_SECONDS)
+    finished = job.snapshot()
+    assert finished.state == "finished"
+    assert [point["epoch"] for point in finished.epoch_points] == [1, 2]
+    assert job.batches_done == batches_at_request + 1 + 2 * 450
+
+
+def test_two_jobs_queue_and_keep_their_own_state(mnist):
+    first, second = tiny_job(mnist, epochs=2), tiny_job(mnist, subset_size=1000)
+    first.start()
+    wait_for(lambda: first.snapshot().state == "running")
+    second.start()
+    time.sleep(0.3)
+    assert second.snapshot().state == "queued", "only one training at a time by default"
+    assert first.join(WAIT_SECONDS) and second.join(WAIT_SECONDS)
+    assert first.snapshot().state == second.snapshot().state == "finished"
+    assert len(first.snapshot().epoch_points) == 2 and len(second.snapshot().epoch_points) == 1
+    assert second.snapshot().progress.batches_per_epoch == 15
+    assert first.model is not second.model
+
+
+def test_a_queued_job_can_be_stopped_before_it_trains(mnist):
+    first, second = tiny_job(mnist, epochs=2), tiny_job(mnist)
+    first.start()
+    wait_for(lambda: first.snapshot().state == "running")
+    second.start()
+    second.request_stop()
+    assert second.join(5)
+    assert second.snapshot().state == "stopped" and second.batches_done == 0
+    first.request_stop()
+    first.join(WAIT_SECONDS)
+
+
+def test_job_stops_when_its_session_state_is_collected(mnist):
+    job = tiny_job(mnist, epochs=3, batch_size=8, subset_size=6000)
+    owner = type("SessionToken", (), {})()
+    stop_when_collected(owner, job)
+    job.start()
+    wait_for(lambda: job.batches_done > 5)
+    del owner
+    gc.collect()
+    assert job.join(30)
+    assert job.snapshot().state == "stopped"
+
+
+def test_a_failure_is_reported_not_raised(mnist, monkeypatch):
+    job = tiny_job(mnist)
+
+    def broken_fit(*_args, **_kwargs):
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr(job.model, "fit", broken_fit)
+    job.start()
+    assert job.join(10)
+    assert job.snapshot().state == "failed"
+    assert "MemoryError: out of memory" in job.snapshot().error
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(epochs=0), "epochs must be between 1 and 100"),
+    (dict(batch_size=-4), "batch size must be between 1 and 4096"),
+    (dict(learning_rate=0.0), "learning rate must be above 0"),
+    (dict(subset_size=70000), "between 1 and 60,000 images, not 70,000"),
+    (dict(subset_size=0), "between 1 and 60,000"),
+    (dict(optimizer="adagrad"), "optimizer must be one of adam, sgd, rmsprop"),
+    (dict(validation_split=0.9), "validation split must be between 0 and 0.5"),
+])
+def test_bad_settings_are_refused(settings, message):
+    with pytest.raises(ValueError, match=message):
+        TrainingSettings(**settings).checked(60000)
+
+
+def test_logits_output_trains_with_from_logits(mnist):
+    stack = [*TINY_STACK[:-1], {"type": "Dense", "units": 10, "activation": "linear"}]
+    job = TrainingJob(build_model(stack), mnist, TrainingSettings(epochs=1, subset_size=500))
+    assert job.model.loss.get_config()["from_logits"] is True
+    assert tiny_job(mnist).model.loss.get_config()["from_logits"] is False
+
+
+def test_max_concurrent_trainings_setting(monkeypatch):
+    monkeypatch.setenv(training.MAX_TRAININGS_VARIABLE, "3")
+    assert training.max_concurrent_trainings() == 3
+    monkeypatch.setenv(training.MAX_TRAININGS_VARIABLE, "0")
+    with pytest.raises(ValueError, match="whole number ≥ 1"):
+        training.max_concurrent_trainings()
+
+
+def test_fast_default_preset_builds():
+    assert build_model(preset("Fast default")).count_params() < 100_000
+    assert np.isfinite(build_model(preset("Fast default"))(np.zeros((1, 28, 28, 1))).numpy()).all()
