@@ -15,6 +15,7 @@ st.set_page_config(page_title="CNN Playground", page_icon=":material/neurology:"
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
+    st.Page("pages/build_train.py", title="Build & Train", icon=":material/model_training:"),
 ]
 
 st.navigation(PAGES).run()

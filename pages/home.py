@@ -14,6 +14,9 @@ SECTIONS = [
     ("pages/draw.py", ":material/draw:", "Draw",
      "Draw a digit with your mouse or finger and watch a CNN classify it, stroke by stroke. "
      "See the 28×28 image the network actually receives."),
+    ("pages/build_train.py", ":material/model_training:", "Build & Train",
+     "Stack convolution, pooling and dense layers in the sidebar, then train the network on "
+     "MNIST or Fashion-MNIST and watch its loss and accuracy move, batch by batch."),
 ]
 
 

@@ -25,3 +25,68 @@ def probabilities_figure(probabilities: np.ndarray, class_names: tuple[str, ...]
         xaxis=dict(type="category", title=None),
     )
     return figure
+
+
+def training_figure(snapshot, metric: str) -> go.Figure:
+    """Training `metric` ("loss" or "accuracy") per batch chunk, validation per epoch."""
+    column = {"loss": 1, "accuracy": 2}[metric]
+    points = snapshot.batch_points
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(
+        x=[point[0] for point in points], y=[point[column] for point in points],
+        mode="lines", name="training", line=dict(color=BAR_COLOR, width=2),
+    ))
+    validation = [point for point in snapshot.epoch_points if f"val_{metric}" in point]
+    figure.add_trace(go.Scatter(
+        x=[point["epoch"] for point in validation], y=[point[f"val_{metric}"] for point in validation],
+        mode="lines+markers", name="validation", line=dict(color=HIGHLIGHT_COLOR, width=2),
+    ))
+    figure.update_layout(
+        height=260, margin=dict(l=10, r=10, t=30, b=10), title=dict(text=metric, x=0.02),
+        xaxis=dict(title="epoch", range=[0, max(1, snapshot.progress.epochs)]),
+        yaxis=dict(tickformat=".0%", range=[0, 1]) if metric == "accuracy" else dict(rangemode="tozero"),
+        legend=dict(orientation="h", y=1.12, x=1, xanchor="right"), uirevision=metric,
+    )
+    return figure
+
+
+def confusion_figure(confusion: np.ndarray, class_names: tuple[str, ...]) -> go.Figure:
+    """Rows are true classes, columns predictions; the diagonal holds the correct ones."""
+    names = list(class_names)
+    figure = go.Figure(go.Heatmap(
+        z=confusion, x=names, y=names, colorscale="Blues", text=confusion, texttemplate="%{text}",
+        hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>", showscale=False,
+    ))
+    figure.update_layout(
+        height=420, margin=dict(l=10, r=10, t=10, b=10),
+        xaxis=dict(title="predicted", type="category", side="top"),
+        yaxis=dict(title="true", type="category", autorange="reversed"),
+    )
+    return figure
+
+
+def per_class_figure(accuracies: np.ndarray, class_names: tuple[str, ...]) -> go.Figure:
+    figure = go.Figure(go.Bar(
+        x=list(class_names), y=accuracies, marker_color=BAR_COLOR,
+        hovertemplate="%{x}: %{y:.2%}<extra></extra>",
+    ))
+    low = max(0.0, float(np.min(accuracies)) - 0.05)
+    figure.update_layout(height=240, margin=dict(l=10, r=10, t=10, b=10),
+                         yaxis=dict(range=[low, 1.0], tickformat=".0%", title="accuracy"),
+                         xaxis=dict(type="category"))
+    return figure
+
+
+def stack_diagram(infos) -> str:
+    """Graphviz DOT for the stack: one box per layer with its output shape."""
+    lines = ['digraph { rankdir=TB; node [shape=box style="rounded,filled" fillcolor="#eef2f8" '
+             'fontname="sans-serif" fontsize=11]; edge [color="#8fa7c9"];',
+             'input [label="input\\n28 × 28 × 1" fillcolor="#f6f6f6"];']
+    previous = "input"
+    for info in infos:
+        shape = " × ".join(str(size) for size in info.output_shape)
+        lines.append(f'n{info.index} [label="{info.spec["type"]}\\n{shape}"];')
+        lines.append(f"{previous} -> n{info.index};")
+        previous = f"n{info.index}"
+    lines.append("}")
+    return "\n".join(lines)

@@ -39,6 +39,13 @@ LAYER_TYPES: dict[str, dict[str, tuple]] = {
 }
 SPATIAL_TYPES = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D")
 
+# Budgets that keep one training within a Community Cloud app's memory (690 MB to 2.7 GB).
+PARAMETER_BUDGET = 3_000_000
+TRAINING_MEMORY_BUDGET_BYTES = 512 * 1024 * 1024
+BYTES_PER_VALUE = 4
+# Forward activations, their gradients, and the optimizer's work space: about three copies.
+ACTIVATION_COPIES = 3
+
 
 class LayerSpecError(ValueError):
     """A single layer's settings are invalid (unknown type, value out of range)."""
@@ -136,17 +143,33 @@ def trace_shapes(stack: list[dict], input_shape=(28, 28, 1), num_classes: int = 
     if not stack:
         raise StackError(None, "The stack is empty: add layers, ending with Dense with "
                                f"{num_classes} units, or pick a preset.")
-    stack = normalize_stack(stack)
-    shape = tuple(input_shape)
-    infos = []
-    for index, (spec, name) in enumerate(zip(stack, layer_names(stack), strict=True)):
-        shape, params = _layer_output(index, spec, shape)
-        infos.append(LayerInfo(index, name, spec, shape, params))
+    infos, error = trace_partial(stack, input_shape)
+    if error is not None:
+        raise error
+    shape = infos[-1].output_shape
     if shape != (num_classes,):
         raise StackError(len(stack) - 1, f"The network must end with {num_classes} values, one per "
                          f"class, but its last layer outputs {_shape_text(shape)}. "
                          f"End with Flatten (if needed) and Dense with {num_classes} units.")
     return infos
+
+
+def trace_partial(stack: list[dict], input_shape=(28, 28, 1)) -> tuple[list[LayerInfo], StackError | None]:
+    """The layers that work, up to the first that cannot, and that layer's error (or None)."""
+    try:
+        stack = normalize_stack(stack)
+    except StackError as error:
+        infos, _ = trace_partial(stack[:error.index], input_shape)
+        return infos, error
+    shape = tuple(input_shape)
+    infos = []
+    for index, (spec, name) in enumerate(zip(stack, layer_names(stack), strict=True)):
+        try:
+            shape, params = _layer_output(index, spec, shape)
+        except StackError as error:
+            return infos, error
+        infos.append(LayerInfo(index, name, spec, shape, params))
+    return infos, None
 
 
 def _layer_output(index: int, spec: dict, shape: tuple) -> tuple[tuple, int]:
@@ -236,3 +259,24 @@ def describe_settings(spec: dict) -> str:
 
 def total_params(infos: list[LayerInfo]) -> int:
     return sum(info.params for info in infos)
+
+
+def check_budget(infos: list[LayerInfo], batch_size: int) -> None:
+    """Refuse a stack whose parameters or training memory exceed the documented budgets."""
+    parameters = total_params(infos)
+    if parameters > PARAMETER_BUDGET:
+        raise StackError(None, f"This network has {parameters:,} parameters, above the playground's "
+                         f"budget of {PARAMETER_BUDGET:,}. Use fewer filters or units, or add pooling "
+                         "before Flatten.")
+    needed = training_memory_bytes(infos, batch_size)
+    if needed > TRAINING_MEMORY_BUDGET_BYTES:
+        raise StackError(None, f"Training this network with batches of {batch_size} needs about "
+                         f"{needed / 2**20:,.0f} MB, above the budget of "
+                         f"{TRAINING_MEMORY_BUDGET_BYTES / 2**20:,.0f} MB. Use a smaller batch, fewer "
+                         "filters, or pool earlier.")
+
+
+def training_memory_bytes(infos: list[LayerInfo], batch_size: int) -> int:
+    """A rough estimate: parameters with Adam's two slots, plus activations for one batch."""
+    activations = sum(math.prod(info.output_shape) for info in infos)
+    return BYTES_PER_VALUE * (3 * total_params(infos) + ACTIVATION_COPIES * batch_size * activations)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import tempfile
 import threading
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +16,9 @@ from playground.layers import trace_shapes
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 DEFAULT_MODEL_PATH = ASSETS_DIR / "default_model.keras"
+# Keras' default of 0.99 needs hundreds of steps before the moving statistics are usable, so
+# the short trainings learners run would evaluate far worse than they trained.
+BATCH_NORM_MOMENTUM = 0.9
 
 
 def build_model(stack: list[dict], input_shape=(28, 28, 1), num_classes: int = 10) -> keras.Model:
@@ -32,7 +38,9 @@ def keras_layer(spec: dict, name: str) -> keras.layers.Layer:
         return keras.layers.Conv2D(name=name, **settings)
     if spec["type"] in ("MaxPooling2D", "AveragePooling2D"):
         return getattr(keras.layers, spec["type"])(name=name, **settings)
-    if spec["type"] in ("BatchNormalization", "Flatten", "GlobalAveragePooling2D"):
+    if spec["type"] == "BatchNormalization":
+        return keras.layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, name=name)
+    if spec["type"] in ("Flatten", "GlobalAveragePooling2D"):
         return getattr(keras.layers, spec["type"])(name=name)
     if spec["type"] == "Dropout":
         return keras.layers.Dropout(name=name, **settings)
@@ -110,3 +118,32 @@ def default_model_description(path: Path) -> str:
     metadata = json.loads(metadata_path.read_text())
     return (f"the shipped MNIST model, {metadata['test_accuracy']:.2%} test accuracy, "
             f"{metadata['parameters']:,} parameters")
+
+
+def model_bytes(model: keras.Model) -> bytes:
+    """The model as the bytes of a .keras file, for a download button."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
+
+
+def load_uploaded_model(raw: bytes, input_shape=(28, 28, 1), num_classes: int = 10) -> keras.Model:
+    """A model from an uploaded .keras file, in Keras' safe mode, or a ValueError saying why not."""
+    if not zipfile.is_zipfile(io.BytesIO(raw)):
+        raise ValueError("This is not a Keras model file: save one with model.save('name.keras').")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload.keras"
+        path.write_bytes(raw)
+        try:
+            model = keras.saving.load_model(path, safe_mode=True, compile=False)
+        except Exception as error:  # noqa: BLE001 - any failure means the same to the user
+            raise ValueError(f"Keras could not load this file safely: {error}") from error
+    expected_input, expected_output = (None, *input_shape), (None, num_classes)
+    if tuple(model.input_shape) != expected_input:
+        raise ValueError(f"The model takes inputs of shape {model.input_shape[1:]}, but the playground's "
+                         f"images are {input_shape}.")
+    if tuple(model.output_shape) != expected_output:
+        raise ValueError(f"The model outputs shape {model.output_shape[1:]}, but the playground needs "
+                         f"({num_classes},): one score per class.")
+    return model

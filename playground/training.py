@@ -300,6 +300,10 @@ def outputs_probabilities(model: keras.Model) -> bool:
     return getattr(activation, "__name__", "") in ("softmax", "sigmoid")
 
 
+class SessionToken:
+    """Kept in one browser session's state: when Streamlit drops the session, it goes too."""
+
+
 def stop_when_collected(owner: object, job: TrainingJob) -> None:
     """Stop `job` once `owner` is garbage-collected, e.g. with a closed session's state."""
     weakref.finalize(owner, job.request_stop)

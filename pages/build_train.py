@@ -1,0 +1,237 @@
+"""Build & Train: assemble a CNN in the sidebar, train it live, and study the results."""
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from pages.builder_ui import sidebar_builder
+from pages.common import SESSION_MODEL_KEY, dataset, route_through_app
+from playground.data import DATASETS, DataFormatError, DataUnavailableError
+from playground.export import keras_script
+from playground.figures import confusion_figure, per_class_figure, stack_diagram, training_figure
+from playground.layers import StackError, check_budget, summary_rows, trace_shapes
+from playground.model import Classifier, build_model, load_uploaded_model, model_bytes
+from playground.training import (
+    OPTIMIZERS,
+    SCHEDULES,
+    SessionToken,
+    TrainingJob,
+    TrainingSettings,
+    stop_when_collected,
+)
+
+POLL_SECONDS = 0.4  # the page redraws the live charts this often while training runs
+GRID_IMAGES = 16
+GRID_COLUMNS = 8
+SETTINGS_KEY = "train_settings"
+FAST_DEFAULT = {"dataset": "mnist", "epochs": 3, "batch_size": 256, "optimizer": "adam",
+                "learning_rate": 3e-3, "schedule": "warmup_cosine", "validation_split": 0.05,
+                "subset_size": 60000}
+STATE_TEXT = {"queued": "Queued: another training is running on this server; yours starts when it ends.",
+              "evaluating": "Evaluating on the test set…", "stopping": "Stopping…"}
+
+
+def show_architecture(stack: list[dict], infos: list) -> None:
+    with st.expander("Architecture: summary and diagram", expanded=False):
+        table, diagram = st.columns([3, 2])
+        table.dataframe(summary_rows(infos), hide_index=True)
+        diagram.graphviz_chart(stack_diagram(infos))
+
+
+def training_settings() -> tuple[str, TrainingSettings]:
+    """The settings widgets; their values are kept in session state across page visits."""
+    saved = st.session_state.setdefault(SETTINGS_KEY, dict(FAST_DEFAULT))
+    names = list(DATASETS)
+    first, second, third, fourth = st.columns(4)
+    saved["dataset"] = first.selectbox(
+        "Data set", names, names.index(saved["dataset"]), key="setting_dataset",
+        format_func=lambda name: DATASETS[name]["title"])
+    saved["epochs"] = second.number_input("Epochs", 1, 100, saved["epochs"], key="setting_epochs")
+    saved["batch_size"] = third.number_input("Batch size", 1, 4096, saved["batch_size"],
+                                             key="setting_batch_size")
+    saved["optimizer"] = fourth.selectbox(
+        "Optimizer", OPTIMIZERS, OPTIMIZERS.index(saved["optimizer"]), key="setting_optimizer",
+        format_func={"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}.get)
+    first, second, third, fourth = st.columns(4)
+    saved["learning_rate"] = first.number_input(
+        "Learning rate", 0.0, 1.0, saved["learning_rate"], step=0.0005, format="%.4f",
+        key="setting_learning_rate")
+    saved["schedule"] = second.selectbox(
+        "Schedule", SCHEDULES, SCHEDULES.index(saved["schedule"]), key="setting_schedule",
+        format_func={"constant": "constant", "warmup_cosine": "warm-up + cosine"}.get)
+    saved["validation_split"] = third.slider("Validation split", 0.0, 0.5, saved["validation_split"], 0.05,
+                                             key="setting_validation_split")
+    saved["subset_size"] = fourth.number_input("Training images", 1, 60000, saved["subset_size"], 1000,
+                                               key="setting_subset_size")
+    settings = TrainingSettings(**{name: value for name, value in saved.items() if name != "dataset"})
+    return saved["dataset"], settings
+
+
+def start_training(stack: list[dict], dataset_name: str, settings: TrainingSettings) -> bool:
+    """Build a fresh model and start this session's job; user errors become messages."""
+    try:
+        check_budget(trace_shapes(stack), settings.batch_size)
+        data = dataset(dataset_name)
+        job = TrainingJob(build_model(stack), data, settings)
+    except (ValueError, StackError, DataUnavailableError, DataFormatError) as error:
+        st.error(str(error))
+        return False
+    previous = st.session_state.get("training_job")
+    if previous is not None:
+        previous.request_stop()
+    owner = SessionToken()
+    stop_when_collected(owner, job)
+    st.session_state.update(training_job=job, training_job_owner=owner, training_stack=stack,
+                            training_dataset=dataset_name)
+    job.start()
+    return True
+
+
+def training_controls(stack, dataset_name, settings, error) -> None:
+    job = st.session_state.get("training_job")
+    active = job is not None and job.snapshot().active
+    train, stop, resume = st.columns(3)
+    pressed = train.button("Train", type="primary", icon=":material/play_arrow:", width="stretch",
+                           disabled=error is not None or active)
+    if pressed and start_training(stack, dataset_name, settings):
+        st.rerun()  # draw the controls again, now with Stop enabled
+    stop.button("Stop", icon=":material/stop:", disabled=not active, width="stretch",
+                on_click=lambda: job.request_stop())
+    if resume.button("Continue", icon=":material/resume:", width="stretch",
+                     disabled=job is None or not job.can_continue):
+        job.start()
+        st.rerun()
+
+
+def progress_text(snapshot) -> str:
+    progress = snapshot.progress
+    if snapshot.state in STATE_TEXT:
+        return STATE_TEXT[snapshot.state]
+    left = "" if progress.seconds_left is None else f" · about {progress.seconds_left:.0f} s left"
+    return (f"Epoch {progress.epoch}/{progress.epochs} · batch {progress.batch}/{progress.batches_per_epoch}"
+            f" · {progress.samples_per_second:,.0f} images/s{left}")
+
+
+def draw_live(snapshot, slots: dict, frame: int) -> None:
+    progress = snapshot.progress
+    done = ((progress.epoch - 1) * progress.batches_per_epoch + progress.batch) / max(
+        1, progress.epochs * progress.batches_per_epoch)
+    slots["progress"].progress(min(1.0, max(0.0, done)), text=progress_text(snapshot))
+    slots["loss"].plotly_chart(training_figure(snapshot, "loss"), key=f"loss_{frame}")
+    slots["accuracy"].plotly_chart(training_figure(snapshot, "accuracy"), key=f"accuracy_{frame}")
+
+
+def follow_training(job: TrainingJob) -> None:
+    """Redraw from the script thread until the job ends; the job's thread never calls Streamlit."""
+    slots = {"progress": st.empty()}
+    left, right = st.columns(2)
+    slots["loss"], slots["accuracy"] = left.empty(), right.empty()
+    frame = 0
+    while True:
+        snapshot = job.snapshot()
+        draw_live(snapshot, slots, frame)
+        if not snapshot.active:
+            return snapshot
+        frame += 1
+        time.sleep(POLL_SECONDS)
+
+
+def publish_model(job: TrainingJob, snapshot) -> None:
+    """The trained model becomes this session's model, for Draw and Inspect."""
+    data_title = DATASETS[st.session_state.training_dataset]["title"]
+    st.session_state[SESSION_MODEL_KEY] = Classifier(
+        job.model, "Your model", job.data.class_names,
+        description=f"trained here on {data_title}, {snapshot.evaluation.accuracy:.2%} test accuracy")
+
+
+def image_grid(images: np.ndarray, captions: list[str]) -> None:
+    for start in range(0, len(images), GRID_COLUMNS):
+        for column, image, caption in zip(st.columns(GRID_COLUMNS), images[start:start + GRID_COLUMNS],
+                                          captions[start:start + GRID_COLUMNS], strict=False):
+            column.image(image, caption=caption, width="stretch", clamp=True)
+
+
+def show_results(job: TrainingJob, snapshot) -> None:
+    evaluation, names, data = snapshot.evaluation, job.data.class_names, job.data
+    st.subheader("Results on the test set")
+    accuracy, loss, seconds = st.columns(3)
+    accuracy.metric("Test accuracy", f"{evaluation.accuracy:.2%}")
+    loss.metric("Test loss", f"{evaluation.loss:.4f}")
+    seconds.metric("Training time", f"{snapshot.training_seconds:.1f} s")
+    st.plotly_chart(per_class_figure(evaluation.per_class_accuracy, names))
+    matrix, cell = st.columns([3, 2])
+    matrix.plotly_chart(confusion_figure(evaluation.confusion, names))
+    with cell:
+        st.markdown("**Which images land in a cell?** Pick a true and a predicted class.")
+        off_diagonal = evaluation.confusion - np.diag(np.diag(evaluation.confusion))
+        worst = np.unravel_index(np.argmax(off_diagonal), off_diagonal.shape)
+        true_class = st.selectbox("True class", range(len(names)), int(worst[0]),
+                                  format_func=names.__getitem__)
+        predicted = st.selectbox("Predicted as", range(len(names)), int(worst[1]),
+                                 format_func=names.__getitem__)
+        indices = evaluation.cell_indices(true_class, predicted)
+        st.caption(f"{len(indices)} test images")
+    if len(indices):
+        image_grid(data.x_test[indices[:GRID_IMAGES]], [f"#{index}" for index in indices[:GRID_IMAGES]])
+    st.markdown("**Random test images** (true → predicted)")
+    sample = np.random.default_rng(len(snapshot.batch_points)).choice(len(data.x_test), GRID_IMAGES, False)
+    image_grid(data.x_test[sample], [f"{names[evaluation.labels[i]]} → {names[evaluation.predictions[i]]}"
+                                     for i in sample])
+    st.markdown("**Misclassified, most confident first** (true → predicted)")
+    wrong = evaluation.misclassified(GRID_IMAGES)
+    image_grid(data.x_test[wrong], [f"{names[evaluation.labels[i]]} → {names[evaluation.predictions[i]]}"
+                                    f" {evaluation.confidences[i]:.0%}" for i in wrong])
+
+
+def keep_the_work(stack, settings, dataset_name) -> None:
+    with st.expander("Keep the work: download, upload, export"):
+        job = st.session_state.get("training_job")
+        download, export = st.columns(2)
+        if job is not None and not job.snapshot().active and job.snapshot().evaluation is not None:
+            download.download_button("Download the trained model (.keras)", model_bytes(job.model),
+                                     "playground_model.keras", icon=":material/download:")
+        if stack:
+            try:
+                script = keras_script(stack, settings, dataset_name)
+                export.download_button("Export as a Keras script", script, "playground_model.py",
+                                       icon=":material/code:")
+            except StackError as error:
+                export.caption(f"Fix the stack to export it: {error}")
+        upload = st.file_uploader("Use a trained model (.keras)", type=["keras"], key="model_upload")
+        if upload is not None:
+            try:
+                model = load_uploaded_model(upload.getvalue())
+            except ValueError as error:
+                st.error(f"{upload.name}: {error}")
+            else:
+                st.session_state[SESSION_MODEL_KEY] = Classifier(
+                    model, "Uploaded model", tuple(str(digit) for digit in range(10)),
+                    description=f"loaded from {upload.name}")
+                st.success(f"{upload.name} is now this session's model: Draw uses it.")
+
+
+def main() -> None:
+    route_through_app()
+    st.title("Build & Train")
+    stack, infos, error = sidebar_builder()
+    if error is None:
+        show_architecture(stack, infos)
+    dataset_name, settings = training_settings()
+    training_controls(stack, dataset_name, settings, error)
+    keep_the_work(stack, settings, dataset_name)
+    job = st.session_state.get("training_job")
+    if job is None:
+        st.info("Pick a preset or build a stack in the sidebar, then press **Train**.")
+        return
+    snapshot = follow_training(job)
+    if snapshot.state == "failed":
+        st.error(f"Training failed: {snapshot.error}")
+    elif snapshot.evaluation is not None:
+        if st.session_state.get("published_job") is not snapshot.evaluation:
+            publish_model(job, snapshot)
+            st.session_state.published_job = snapshot.evaluation
+        show_results(job, snapshot)
+
+
+main()

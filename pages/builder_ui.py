@@ -1,0 +1,160 @@
+"""The sidebar's layer builder: presets, and add, edit, reorder and remove layers.
+
+The stack lives in `st.session_state.builder_layers` as plain data (one spec per layer
+with a stable id), not in widget state: Streamlit drops a widget's state when its page is
+not shown, and the stack must survive a visit to another page.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from playground.layers import (
+    ACTIVATIONS,
+    LAYER_TYPES,
+    PADDINGS,
+    LayerSpecError,
+    StackError,
+    describe_settings,
+    make_layer,
+    total_params,
+    trace_partial,
+    trace_shapes,
+)
+from playground.presets import PRESETS, preset
+
+STARTING_PRESET = "Fast default"
+EMPTY_STACK = "Empty stack"
+WINDOW_SIZES = (1, 2, 3, 4, 5, 7)
+
+
+def new_uid() -> int:
+    st.session_state.builder_next_uid = st.session_state.get("builder_next_uid", 0) + 1
+    return st.session_state.builder_next_uid
+
+
+def load_preset(name: str) -> None:
+    specs = [] if name == EMPTY_STACK else preset(name)
+    st.session_state.builder_layers = [{"uid": new_uid(), "spec": spec} for spec in specs]
+    st.session_state.builder_preset = name
+
+
+def move_layer(index: int, offset: int) -> None:
+    layers = st.session_state.builder_layers
+    target = index + offset
+    if 0 <= target < len(layers):
+        layers[index], layers[target] = layers[target], layers[index]
+
+
+def remove_layer(index: int) -> None:
+    del st.session_state.builder_layers[index]
+
+
+def add_layer() -> None:
+    layer_type = st.session_state.builder_new_layer
+    st.session_state.builder_layers.append({"uid": new_uid(), "spec": make_layer(layer_type)})
+
+
+def widget_key(item: dict, name: str) -> str:
+    return f"layer_{item['uid']}_{name}"
+
+
+def current_spec(item: dict) -> dict:
+    """The layer's spec with whatever its widgets hold now, so labels show this run's shapes."""
+    spec = item["spec"]
+    values = {name: st.session_state.get(widget_key(item, name), spec[name])
+              for name in LAYER_TYPES[spec["type"]]}
+    if values.get("strides") == "window":
+        values["strides"] = None
+    try:
+        return make_layer(spec["type"], **values)
+    except LayerSpecError:
+        return spec
+
+
+def setting_widget(item: dict, name: str) -> None:
+    """One widget for one setting; its value is read back by `current_spec` on the next run."""
+    spec, key = item["spec"], widget_key(item, name)
+    if name == "filters":
+        st.number_input("filters", 1, 1024, spec[name], key=key)
+    elif name == "units":
+        st.number_input("units", 1, 8192, spec[name], key=key)
+    elif name in ("kernel_size", "pool_size"):
+        st.selectbox("window" if name == "pool_size" else "kernel", WINDOW_SIZES,
+                     WINDOW_SIZES.index(spec[name]) if spec[name] in WINDOW_SIZES else 2, key=key,
+                     format_func=lambda size: f"{size}×{size}")
+    elif name == "strides" and spec["type"] != "Conv2D":
+        options = ("window", 1, 2, 3)
+        st.selectbox("stride", options, options.index(spec[name] or "window"), key=key,
+                     format_func=lambda value: "= window" if value == "window" else str(value))
+    elif name == "strides":
+        st.number_input("stride", 1, 4, spec[name], key=key)
+    elif name == "padding":
+        st.selectbox("padding", PADDINGS, PADDINGS.index(spec[name]), key=key)
+    elif name == "activation":
+        st.selectbox("activation", ACTIVATIONS, ACTIVATIONS.index(spec[name]), key=key)
+    elif name == "rate":
+        st.slider("rate", 0.0, 0.9, float(spec[name]), 0.05, key=key)
+
+
+def layer_label(index: int, spec: dict, infos: list, error: StackError | None) -> str:
+    if error is not None and error.index == index:
+        return f":red[**{index + 1}. {spec['type']}** ⚠]"
+    if index < len(infos):
+        shape = " × ".join(str(size) for size in infos[index].output_shape)
+        return f"**{index + 1}. {spec['type']}** → {shape} · {infos[index].params:,} params"
+    return f"**{index + 1}. {spec['type']}**"
+
+
+def layer_editor(index: int, item: dict, infos: list, error: StackError | None) -> None:
+    count = len(st.session_state.builder_layers)
+    with st.expander(layer_label(index, item["spec"], infos, error)):
+        st.caption(describe_settings(item["spec"]) or "no settings")
+        for name in LAYER_TYPES[item["spec"]["type"]]:
+            setting_widget(item, name)
+        up, down, remove = st.columns(3)
+        up.button("", icon=":material/arrow_upward:", key=f"up_{item['uid']}", help="Move up",
+                  on_click=move_layer, args=(index, -1), disabled=index == 0)
+        down.button("", icon=":material/arrow_downward:", key=f"down_{item['uid']}", help="Move down",
+                    on_click=move_layer, args=(index, 1), disabled=index == count - 1)
+        remove.button("", icon=":material/delete:", key=f"remove_{item['uid']}", help="Remove",
+                      on_click=remove_layer, args=(index,))
+
+
+def traced(stack: list[dict]) -> tuple[list, StackError | None]:
+    """Infos for every layer that works, and the stack's first error, if any."""
+    infos, error = trace_partial(stack)
+    if error is None:
+        try:
+            trace_shapes(stack)
+        except StackError as final_error:
+            error = final_error
+    return infos, error
+
+
+def sidebar_builder() -> tuple[list[dict], list, StackError | None]:
+    """Render the builder; return the stack, its layer infos and its first error."""
+    if "builder_layers" not in st.session_state:
+        load_preset(STARTING_PRESET)
+    with st.sidebar:
+        st.header("Network")
+        choices = [*PRESETS, EMPTY_STACK]
+        chosen = st.selectbox("Start from", choices, index=choices.index(st.session_state.builder_preset),
+                              key="builder_preset_choice")
+        if chosen != st.session_state.builder_preset:
+            load_preset(chosen)
+        for item in st.session_state.builder_layers:
+            item["spec"] = current_spec(item)
+        stack = [item["spec"] for item in st.session_state.builder_layers]
+        infos, error = traced(stack)
+        for index, item in enumerate(st.session_state.builder_layers):
+            layer_editor(index, item, infos, error)
+        add_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
+        add_column.selectbox("New layer", list(LAYER_TYPES), key="builder_new_layer")
+        button_column.button("", icon=":material/add:", help="Add this layer at the end",
+                             on_click=add_layer, key="builder_add")
+        if error is None:
+            st.success(f"{len(stack)} layers · {total_params(infos):,} parameters")
+        else:
+            st.error(str(error))
+    return stack, infos, error

@@ -1,0 +1,115 @@
+"""AppTest runs of Build & Train: the builder, settings, a real (tiny) training, and files."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from test_app import APP, TIMEOUT, run_like_a_started_server  # noqa: F401 - an autouse fixture
+
+from playground.model import build_model, model_bytes
+from playground.presets import preset
+
+PAGE = "pages/build_train.py"
+TRAINING_TIMEOUT = 180
+
+
+@pytest.fixture
+def page(mnist) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def widget(widgets, label):
+    return next(item for item in widgets if item.label == label)
+
+
+def train_button(app):
+    return next(button for button in app.button if button.label == "Train")
+
+
+def sidebar_status(app) -> str:
+    messages = [*app.sidebar.success, *app.sidebar.error]
+    return messages[-1].value
+
+
+def test_starts_from_the_fast_default(page):
+    assert sidebar_status(page) == "8 layers · 35,210 parameters"
+    assert not train_button(page).disabled
+    assert "press **Train**" in page.info[0].value
+
+
+def test_choosing_a_preset_replaces_the_stack(page):
+    widget(page.sidebar.selectbox, "Start from").select("Blog: Dense-only baseline").run()
+    assert sidebar_status(page) == "2 layers · 7,850 parameters"
+
+
+def test_adding_a_layer_that_cannot_work_disables_train(page):
+    widget(page.sidebar.selectbox, "New layer").select("Dense").run()
+    page.sidebar.button(key="builder_add").click().run()
+    assert "must end with 10 values" in sidebar_status(page)
+    assert train_button(page).disabled
+
+
+def test_moving_flatten_above_pooling_names_the_pooling_layer(page):
+    flatten_uid = page.session_state["builder_layers"][6]["uid"]
+    page.sidebar.button(key=f"up_{flatten_uid}").click().run()
+    assert sidebar_status(page).startswith("Layer 7 (MaxPooling2D) needs an image-shaped input")
+
+
+def test_removing_the_last_layer(page):
+    last_uid = page.session_state["builder_layers"][-1]["uid"]
+    page.sidebar.button(key=f"remove_{last_uid}").click().run()
+    assert "outputs a 1-D tensor of shape 1600" in sidebar_status(page)
+
+
+def test_editing_a_layer_updates_shapes_and_parameters(page):
+    first_uid = page.session_state["builder_layers"][0]["uid"]
+    page.sidebar.number_input(key=f"layer_{first_uid}_filters").set_value(16).run()
+    # conv 16: 160, BN: 64, conv 64 on 16 channels: 9 * 16 * 64 + 64 = 9280, BN 256, dense 16010
+    assert sidebar_status(page) == f"8 layers · {160 + 64 + 9280 + 256 + 16010:,} parameters"
+
+
+def test_a_learning_rate_of_zero_is_refused(page):
+    widget(page.number_input, "Learning rate").set_value(0.0).run()
+    train_button(page).click().run()
+    assert "learning rate must be above 0" in page.error[0].value
+    assert "training_job" not in page.session_state
+
+
+def test_settings_and_stack_survive_a_page_switch(page):
+    widget(page.sidebar.selectbox, "Start from").select("Slides: Conv32 → Conv64 → Conv64 → Dense64").run()
+    widget(page.number_input, "Epochs").set_value(5).run()
+    page.switch_page("pages/draw.py").run()
+    page.switch_page(PAGE).run()
+    assert widget(page.sidebar.selectbox, "Start from").value.startswith("Slides")
+    assert widget(page.number_input, "Epochs").value == 5
+    assert sidebar_status(page) == "8 layers · 93,322 parameters"
+
+
+def test_training_a_small_subset_shows_results_and_becomes_the_session_model(page):
+    widget(page.number_input, "Training images").set_value(2000).run()
+    widget(page.number_input, "Epochs").set_value(1).run()
+    widget(page.number_input, "Batch size").set_value(32).run()
+    train_button(page).click().run(timeout=TRAINING_TIMEOUT)
+    assert not page.exception, page.exception
+    metrics = {metric.label: metric.value for metric in page.metric}
+    assert float(metrics["Test accuracy"].rstrip("%")) > 50
+    job = page.session_state["training_job"]
+    assert job.snapshot().state == "finished"
+    assert page.session_state["session_classifier"].model is job.model
+    page.switch_page("pages/draw.py").run()
+    assert "Your model" in page.caption[0].value
+
+
+def test_uploading_a_keras_model_makes_it_the_session_model(page):
+    raw = model_bytes(build_model(preset("Blog: Dense-only baseline")))
+    page.file_uploader(key="model_upload").upload("mine.keras", raw).run()
+    assert any("mine.keras is now this session's model" in message.value for message in page.success)
+    assert page.session_state["session_classifier"].title == "Uploaded model"
+
+
+def test_uploading_a_broken_file_says_which_and_why(page):
+    page.file_uploader(key="model_upload").upload("notes.keras", b"not a model").run()
+    assert page.error[0].value.startswith("notes.keras: This is not a Keras model file")
+    assert not page.exception
