@@ -12,6 +12,7 @@ from playground.export import keras_script
 from playground.figures import confusion_figure, per_class_figure, stack_diagram, training_figure
 from playground.layers import StackError, check_budget, summary_rows, trace_shapes
 from playground.model import Classifier, build_model, load_uploaded_model, model_bytes
+from playground.presets import FAST_DEFAULT_TRAINING
 from playground.training import (
     OPTIMIZERS,
     SCHEDULES,
@@ -25,9 +26,6 @@ POLL_SECONDS = 0.4  # the page redraws the live charts this often while training
 GRID_IMAGES = 16
 GRID_COLUMNS = 8
 SETTINGS_KEY = "train_settings"
-FAST_DEFAULT = {"dataset": "mnist", "epochs": 3, "batch_size": 256, "optimizer": "adam",
-                "learning_rate": 3e-3, "schedule": "warmup_cosine", "validation_split": 0.05,
-                "subset_size": 60000}
 STATE_TEXT = {"queued": "Queued: another training is running on this server; yours starts when it ends.",
               "evaluating": "Evaluating on the test set…", "stopping": "Stopping…"}
 
@@ -41,7 +39,7 @@ def show_architecture(stack: list[dict], infos: list) -> None:
 
 def training_settings() -> tuple[str, TrainingSettings]:
     """The settings widgets; their values are kept in session state across page visits."""
-    saved = st.session_state.setdefault(SETTINGS_KEY, dict(FAST_DEFAULT))
+    saved = st.session_state.setdefault(SETTINGS_KEY, {"dataset": "mnist", **FAST_DEFAULT_TRAINING})
     names = list(DATASETS)
     first, second, third, fourth = st.columns(4)
     saved["dataset"] = first.selectbox(

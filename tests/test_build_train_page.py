@@ -8,6 +8,8 @@ from playground.model import build_model, model_bytes
 from playground.presets import preset
 
 PAGE = "pages/build_train.py"
+# Conv 24 (3·3·1·24 + 24), BN 4·24, conv 48 (3·3·24·48 + 48), BN 4·48, dense 64 on 5·5·48, dense 10
+FAST_DEFAULT_PARAMETERS = 240 + 96 + 10_416 + 192 + (1200 * 64 + 64) + (64 * 10 + 10)
 TRAINING_TIMEOUT = 180
 
 
@@ -34,7 +36,7 @@ def sidebar_status(app) -> str:
 
 
 def test_starts_from_the_fast_default(page):
-    assert sidebar_status(page) == "8 layers · 35,210 parameters"
+    assert sidebar_status(page) == f"9 layers · {FAST_DEFAULT_PARAMETERS:,} parameters"
     assert not train_button(page).disabled
     assert "press **Train**" in page.info[0].value
 
@@ -54,20 +56,23 @@ def test_adding_a_layer_that_cannot_work_disables_train(page):
 def test_moving_flatten_above_pooling_names_the_pooling_layer(page):
     flatten_uid = page.session_state["builder_layers"][6]["uid"]
     page.sidebar.button(key=f"up_{flatten_uid}").click().run()
-    assert sidebar_status(page).startswith("Layer 7 (MaxPooling2D) needs an image-shaped input")
+    assert sidebar_status(page).startswith("9 layers"), "batch norm works on a flat vector too"
+    page.sidebar.button(key=f"up_{flatten_uid}").click().run()
+    assert sidebar_status(page).startswith("Layer 6 (MaxPooling2D) needs an image-shaped input")
 
 
 def test_removing_the_last_layer(page):
     last_uid = page.session_state["builder_layers"][-1]["uid"]
     page.sidebar.button(key=f"remove_{last_uid}").click().run()
-    assert "outputs a 1-D tensor of shape 1600" in sidebar_status(page)
+    assert "outputs a 1-D tensor of shape 64" in sidebar_status(page)
 
 
 def test_editing_a_layer_updates_shapes_and_parameters(page):
     first_uid = page.session_state["builder_layers"][0]["uid"]
     page.sidebar.number_input(key=f"layer_{first_uid}_filters").set_value(16).run()
-    # conv 16: 160, BN: 64, conv 64 on 16 channels: 9 * 16 * 64 + 64 = 9280, BN 256, dense 16010
-    assert sidebar_status(page) == f"8 layers · {160 + 64 + 9280 + 256 + 16010:,} parameters"
+    # conv 16 (3·3·1·16 + 16), BN 4·16, conv 48 on 16 channels (3·3·16·48 + 48): the rest as before
+    expected = FAST_DEFAULT_PARAMETERS - (240 + 96 + 10_416) + (160 + 64 + 6_960)
+    assert sidebar_status(page) == f"9 layers · {expected:,} parameters"
 
 
 def test_a_learning_rate_of_zero_is_refused(page):

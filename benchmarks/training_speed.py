@@ -1,0 +1,95 @@
+"""Training speed: the playground's job against plain `model.fit`, and time to 99 %.
+
+    PLAYGROUND_DATA_DIR=../shared/data python benchmarks/training_speed.py
+
+1. Overhead: the same model, data and batch size trained by a plain `model.fit` and by a
+   `TrainingJob` (background thread, metric streaming), alternately, twice each. Prints
+   images per second and the ratio job / plain (target ≥ 0.95).
+2. Time to accuracy: the "Fast default" preset with the page's default settings on all
+   of MNIST, through the job. Prints training seconds (evaluation excluded) and test
+   accuracy (target ≥ 99.0 % within 30 s).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import keras  # noqa: E402
+
+from playground.data import load_dataset  # noqa: E402
+from playground.model import build_model  # noqa: E402
+from playground.presets import FAST_DEFAULT_TRAINING, preset  # noqa: E402
+from playground.training import TrainingJob, TrainingSettings, compile_for_training  # noqa: E402
+
+FAST_DEFAULT_SETTINGS = TrainingSettings(**FAST_DEFAULT_TRAINING)
+OVERHEAD_SETTINGS = TrainingSettings(epochs=2, batch_size=128, validation_split=0.05, subset_size=30000)
+REPEATS = 3
+
+
+def plain_fit_rate(data, settings: TrainingSettings) -> float:
+    keras.utils.set_random_seed(0)
+    model = build_model(preset("Fast default"))
+    job_like = TrainingJob(build_model(preset("Fast default")), data, settings)  # same split
+    compile_for_training(model, job_like.settings, job_like.batches_per_epoch)
+    started = time.perf_counter()
+    model.fit(job_like.x_train, job_like.y_train, batch_size=settings.batch_size, epochs=settings.epochs,
+              validation_data=(job_like.x_validation, job_like.y_validation), verbose=0)
+    return settings.epochs * len(job_like.x_train) / (time.perf_counter() - started)
+
+
+def job_fit_rate(data, settings: TrainingSettings) -> float:
+    keras.utils.set_random_seed(0)
+    job = TrainingJob(build_model(preset("Fast default")), data, settings)
+    job.start()
+    job.join()
+    snapshot = job.snapshot()
+    if snapshot.state != "finished":
+        raise RuntimeError(f"job ended {snapshot.state}: {snapshot.error}")
+    return settings.epochs * len(job.x_train) / snapshot.training_seconds
+
+
+def overhead(data) -> None:
+    plain, streamed = [], []
+    for _ in range(REPEATS):
+        plain.append(plain_fit_rate(data, OVERHEAD_SETTINGS))
+        streamed.append(job_fit_rate(data, OVERHEAD_SETTINGS))
+    ratio = statistics.median(streamed) / statistics.median(plain)
+    print(f"Overhead, Fast default, {OVERHEAD_SETTINGS.subset_size:,} images, batch "
+          f"{OVERHEAD_SETTINGS.batch_size}, {OVERHEAD_SETTINGS.epochs} epochs, {REPEATS} runs each:")
+    print("  plain model.fit   " + "  ".join(f"{rate:7,.0f}" for rate in plain) + "  images/s")
+    print("  TrainingJob       " + "  ".join(f"{rate:7,.0f}" for rate in streamed) + "  images/s")
+    verdict = "met" if ratio >= 0.95 else "NOT met"
+    print(f"  ratio job / plain (medians): {ratio:.3f}  target ≥ 0.95: {verdict}")
+
+
+def time_to_accuracy(data) -> None:
+    keras.utils.set_random_seed(0)
+    job = TrainingJob(build_model(preset("Fast default")), data, FAST_DEFAULT_SETTINGS)
+    job.start()
+    job.join()
+    snapshot = job.snapshot()
+    accuracy, seconds = snapshot.evaluation.accuracy, snapshot.training_seconds
+    met = accuracy >= 0.99 and seconds <= 30
+    print(f"Time to accuracy, Fast default, {FAST_DEFAULT_SETTINGS}:")
+    print(f"  training {seconds:.1f} s (evaluation excluded), test accuracy {accuracy:.2%}; "
+          f"target ≥ 99.0 % in ≤ 30 s: {'met' if met else 'NOT met'}")
+
+
+def main() -> None:
+    data = load_dataset("mnist")
+    which = sys.argv[1:] or ["overhead", "accuracy"]
+    if "overhead" in which:
+        overhead(data)
+    if "accuracy" in which:
+        time_to_accuracy(data)
+
+
+if __name__ == "__main__":
+    main()
