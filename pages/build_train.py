@@ -222,7 +222,10 @@ def main() -> None:
     if job is None:
         st.info("Pick a preset or build a stack in the sidebar, then press **Train**.")
         return
+    was_active = job.snapshot().active
     snapshot = follow_training(job)
+    if was_active:
+        st.rerun()  # the run ended while this script drew it: draw the page afresh, with results
     if snapshot.state == "failed":
         st.error(f"Training failed: {snapshot.error}")
     elif snapshot.evaluation is not None:

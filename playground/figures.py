@@ -42,10 +42,10 @@ def training_figure(snapshot, metric: str) -> go.Figure:
         mode="lines+markers", name="validation", line=dict(color=HIGHLIGHT_COLOR, width=2),
     ))
     figure.update_layout(
-        height=260, margin=dict(l=10, r=10, t=30, b=10), title=dict(text=metric, x=0.02),
+        height=280, margin=dict(l=10, r=10, t=60, b=10), title=dict(text=metric, x=0.02, y=0.97),
         xaxis=dict(title="epoch", range=[0, max(1, snapshot.progress.epochs)]),
         yaxis=dict(tickformat=".0%", range=[0, 1]) if metric == "accuracy" else dict(rangemode="tozero"),
-        legend=dict(orientation="h", y=1.12, x=1, xanchor="right"), uirevision=metric,
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"), uirevision=metric,
     )
     return figure
 

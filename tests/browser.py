@@ -66,3 +66,17 @@ def wait_until_healthy(url: str, process: subprocess.Popen) -> None:
                 return
         time.sleep(0.1)
     raise TimeoutError(f"Streamlit did not answer at {url} within {SERVER_START_SECONDS} s.")
+
+
+def fill_number(page, label: str, value) -> None:
+    """Type into a Streamlit number input and commit it, as a user pressing Enter would."""
+    field = page.get_by_label(label, exact=True)
+    field.fill(str(value))
+    field.press("Enter")
+
+
+def chart_point_counts(page) -> list[int]:
+    """How many points the first trace of each Plotly chart on the page holds now."""
+    return page.evaluate(
+        "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+        ".map(plot => (plot.data && plot.data[0] && plot.data[0].x) ? plot.data[0].x.length : 0)")

@@ -1,0 +1,56 @@
+"""Real-browser test of Build & Train: the live charts grow, and the results appear."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from browser import CHROMIUM_ARGS, chart_point_counts, chromium_path, fill_number, streamlit_server
+from conftest import ROOT, skip_unless_ci
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = ROOT / "test-artifacts"
+TRAINING_TIMEOUT_MS = 180_000
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = chromium_path()
+    if executable is None:
+        skip_unless_ci("Chromium is not installed (apt-get install chromium).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def test_training_charts_grow_live_and_results_appear(browser, mnist):
+    with streamlit_server(ROOT) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(60_000)
+        page.goto(f"{url}/build_train")
+        page.get_by_text("press Train").wait_for()
+        fill_number(page, "Training images", 8000)
+        fill_number(page, "Epochs", 2)
+        fill_number(page, "Batch size", 32)
+        page.wait_for_timeout(500)
+        page.get_by_role("button", name="Train").click()
+        page.get_by_text("images/s").first.wait_for()
+        seen = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not page.get_by_text("Test accuracy").count():
+            counts = chart_point_counts(page)
+            if counts and (not seen or counts[0] != seen[-1]):
+                seen.append(counts[0])
+            time.sleep(0.1)
+        page.get_by_text("Test accuracy").wait_for(timeout=TRAINING_TIMEOUT_MS)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "build_train.png"), full_page=True)
+        assert len(seen) >= 3, f"the loss chart should gain points several times, saw {seen}"
+        assert seen == sorted(seen)
+        accuracy = page.get_by_test_id("stMetricValue").first.inner_text()
+        assert float(accuracy.rstrip("%")) > 80
+        page.close()
