@@ -22,7 +22,10 @@ from playground.training import (
     stop_when_collected,
 )
 
-POLL_SECONDS = 0.4  # the page redraws the live charts this often while training runs
+# The script thread redraws the live charts this often while training runs. Two redraws a
+# second keep the charts lively; each costs Chromium a Plotly re-render on the same two
+# cores that train (benchmarks/live_training.py).
+POLL_SECONDS = 0.4
 GRID_IMAGES = 16
 GRID_COLUMNS = 8
 SETTINGS_KEY = "train_settings"
@@ -116,23 +119,24 @@ def draw_live(snapshot, slots: dict, frame: int) -> None:
     done = ((progress.epoch - 1) * progress.batches_per_epoch + progress.batch) / max(
         1, progress.epochs * progress.batches_per_epoch)
     slots["progress"].progress(min(1.0, max(0.0, done)), text=progress_text(snapshot))
-    slots["loss"].plotly_chart(training_figure(snapshot, "loss"), key=f"loss_{frame}")
-    slots["accuracy"].plotly_chart(training_figure(snapshot, "accuracy"), key=f"accuracy_{frame}")
+    # A static plot skips Plotly's hover and zoom layers: much less work per live redraw.
+    slots["chart"].plotly_chart(training_figure(snapshot), key=f"training_chart_{frame}",
+                                config={"staticPlot": snapshot.active, "displayModeBar": False})
 
 
 def follow_training(job: TrainingJob) -> None:
     """Redraw from the script thread until the job ends; the job's thread never calls Streamlit."""
-    slots = {"progress": st.empty()}
-    left, right = st.columns(2)
-    slots["loss"], slots["accuracy"] = left.empty(), right.empty()
-    frame = 0
+    slots = {"progress": st.empty(), "chart": st.empty()}
+    frame, drawn, next_draw = 0, None, time.monotonic()
     while True:
         snapshot = job.snapshot()
-        draw_live(snapshot, slots, frame)
+        if snapshot != drawn:  # nothing new (queued, or a slow batch): nothing to send
+            draw_live(snapshot, slots, frame)
+            drawn, frame = snapshot, frame + 1
         if not snapshot.active:
             return snapshot
-        frame += 1
-        time.sleep(POLL_SECONDS)
+        next_draw += POLL_SECONDS  # a steady beat, however long the drawing took
+        time.sleep(max(0.0, next_draw - time.monotonic()))
 
 
 def publish_model(job: TrainingJob, snapshot) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 HIGHLIGHT_COLOR = "#e4572e"
 BAR_COLOR = "#8fa7c9"
@@ -27,26 +28,29 @@ def probabilities_figure(probabilities: np.ndarray, class_names: tuple[str, ...]
     return figure
 
 
-def training_figure(snapshot, metric: str) -> go.Figure:
-    """Training `metric` ("loss" or "accuracy") per batch chunk, validation per epoch."""
-    column = {"loss": 1, "accuracy": 2}[metric]
+def training_figure(snapshot) -> go.Figure:
+    """Loss and accuracy side by side: training per batch chunk, validation per epoch.
+
+    One figure for both, so the browser re-renders one chart per live update, not two.
+    """
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"), horizontal_spacing=0.1)
     points = snapshot.batch_points
-    figure = go.Figure()
-    figure.add_trace(go.Scatter(
-        x=[point[0] for point in points], y=[point[column] for point in points],
-        mode="lines", name="training", line=dict(color=BAR_COLOR, width=2),
-    ))
-    validation = [point for point in snapshot.epoch_points if f"val_{metric}" in point]
-    figure.add_trace(go.Scatter(
-        x=[point["epoch"] for point in validation], y=[point[f"val_{metric}"] for point in validation],
-        mode="lines+markers", name="validation", line=dict(color=HIGHLIGHT_COLOR, width=2),
-    ))
-    figure.update_layout(
-        height=280, margin=dict(l=10, r=10, t=60, b=10), title=dict(text=metric, x=0.02, y=0.97),
-        xaxis=dict(title="epoch", range=[0, max(1, snapshot.progress.epochs)]),
-        yaxis=dict(tickformat=".0%", range=[0, 1]) if metric == "accuracy" else dict(rangemode="tozero"),
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"), uirevision=metric,
-    )
+    epochs = [point["epoch"] for point in snapshot.epoch_points if "val_loss" in point]
+    for column, metric in ((1, "loss"), (2, "accuracy")):
+        figure.add_trace(go.Scatter(
+            x=[point[0] for point in points], y=[point[column] for point in points], mode="lines",
+            name="training", legendgroup="training", showlegend=column == 1,
+            line=dict(color=BAR_COLOR, width=2)), row=1, col=column)
+        figure.add_trace(go.Scatter(
+            x=epochs, y=[point[f"val_{metric}"] for point in snapshot.epoch_points if "val_loss" in point],
+            mode="lines+markers", name="validation", legendgroup="validation", showlegend=column == 1,
+            line=dict(color=HIGHLIGHT_COLOR, width=2)), row=1, col=column)
+    span = [0, max(1, snapshot.progress.epochs)]
+    figure.update_xaxes(title_text="epoch", range=span)
+    figure.update_yaxes(rangemode="tozero", row=1, col=1)
+    figure.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=2)
+    figure.update_layout(height=300, margin=dict(l=10, r=10, t=50, b=10), uirevision="training",
+                         legend=dict(orientation="h", y=1.12, yanchor="bottom", x=1, xanchor="right"))
     return figure
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from browser import CHROMIUM_ARGS, chart_point_counts, chromium_path, fill_number, streamlit_server
 from conftest import ROOT, skip_unless_ci
 
