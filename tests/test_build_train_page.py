@@ -118,3 +118,23 @@ def test_uploading_a_broken_file_says_which_and_why(page):
     page.file_uploader(key="model_upload").upload("notes.keras", b"not a model").run()
     assert page.error[0].value.startswith("notes.keras: This is not a Keras model file")
     assert not page.exception
+
+
+def test_training_goes_on_while_the_user_visits_another_page(page, mnist):
+    from playground.training import TrainingJob, TrainingSettings
+
+    job = TrainingJob(build_model(preset("Fast default")), mnist,
+                      TrainingSettings(epochs=2, batch_size=16, subset_size=20000))
+    page.session_state["training_job"] = job
+    job.start()
+    try:
+        page.switch_page("pages/draw.py").run()
+        assert not page.exception
+        batches = job.batches_done
+        page.switch_page("pages/home.py").run()
+        job.join(1.0)
+        assert job.snapshot().state == "running" and job.batches_done > batches
+    finally:
+        job.request_stop()
+        job.join(60)
+    assert job.snapshot().state == "stopped"
