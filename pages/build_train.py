@@ -186,12 +186,22 @@ def show_results(job: TrainingJob, snapshot) -> None:
                                     f" {evaluation.confidences[i]:.0%}" for i in wrong])
 
 
+def saved_model(job: TrainingJob, snapshot) -> bytes:
+    """The .keras bytes of the job's model, saved once per result rather than on every rerun."""
+    cached = st.session_state.get("saved_model")
+    if cached is None or cached[0] is not snapshot.evaluation:
+        cached = (snapshot.evaluation, model_bytes(job.model))
+        st.session_state.saved_model = cached
+    return cached[1]
+
+
 def keep_the_work(stack, settings, dataset_name) -> None:
     with st.expander("Keep the work: download, upload, export"):
         job = st.session_state.get("training_job")
         download, export = st.columns(2)
-        if job is not None and not job.snapshot().active and job.snapshot().evaluation is not None:
-            download.download_button("Download the trained model (.keras)", model_bytes(job.model),
+        snapshot = None if job is None else job.snapshot()
+        if snapshot is not None and not snapshot.active and snapshot.evaluation is not None:
+            download.download_button("Download the trained model (.keras)", saved_model(job, snapshot),
                                      "playground_model.keras", icon=":material/download:")
         if stack:
             try:

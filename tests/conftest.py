@@ -30,6 +30,24 @@ def mnist():
 
 
 @pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright, shared by the browser tests."""
+    from browser import CHROMIUM_ARGS, chromium_path
+
+    executable = chromium_path()
+    if executable is None:
+        skip_unless_ci("Chromium is not installed (apt-get install chromium).")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_unless_ci("Playwright is not installed (pip install -r requirements-dev.txt).")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="session")
 def default_classifier():
     from playground.model import load_default_classifier
 

@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from browser import CHROMIUM_ARGS, chromium_path, streamlit_server
-from conftest import ROOT, skip_unless_ci
+from browser import streamlit_server
+from conftest import ROOT
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
 PAGE_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium_path()
-    if executable is None:
-        skip_unless_ci("Chromium is not installed (apt-get install chromium).")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_unless_ci("Playwright is not installed (pip install -r requirements-dev.txt).")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -5,25 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser import CHROMIUM_ARGS, chart_point_counts, chromium_path, fill_number, streamlit_server
-from conftest import ROOT, skip_unless_ci
+from browser import chart_point_counts, fill_number, streamlit_server
+from conftest import ROOT
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
 TRAINING_TIMEOUT_MS = 180_000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium_path()
-    if executable is None:
-        skip_unless_ci("Chromium is not installed (apt-get install chromium).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def test_training_charts_grow_live_and_results_appear(browser, mnist):
