@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import tempfile
 import threading
 import zipfile
@@ -113,8 +114,6 @@ def default_model_description(path: Path) -> str:
     metadata_path = path.with_suffix(".json")
     if not metadata_path.is_file():
         return "the shipped MNIST model"
-    import json
-
     metadata = json.loads(metadata_path.read_text())
     return (f"the shipped MNIST model, {metadata['test_accuracy']:.2%} test accuracy, "
             f"{metadata['parameters']:,} parameters")
