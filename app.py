@@ -16,6 +16,8 @@ PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
     st.Page("pages/build_train.py", title="Build & Train", icon=":material/model_training:"),
+    st.Page("pages/inspect.py", title="Inspect", icon=":material/frame_inspect:"),
+    st.Page("pages/how_it_works.py", title="How it works", icon=":material/school:"),
 ]
 
 st.navigation(PAGES).run()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 SESSION_MODEL_KEY = "session_classifier"
+LAST_DIGIT_KEY = "last_digit"  # the last 28×28 drawing, for Inspect and How it works
 
 
 @st.cache_resource(show_spinner="Loading the default model…")
@@ -43,3 +44,24 @@ def route_through_app() -> None:
 def session_classifier():
     """This session's own model if it trained one, else the shared default model."""
     return st.session_state.get(SESSION_MODEL_KEY) or default_classifier()
+
+
+def classifier_or_stop():
+    """This session's classifier, with a caption saying which; stops the page if there is none."""
+    try:
+        classifier = session_classifier()
+    except (FileNotFoundError, OSError, ValueError) as error:
+        st.error(f"No model to work with: {error}")
+        st.stop()
+    st.caption(f"Using **{classifier.title}**: {classifier.description}.")
+    return classifier
+
+
+def dataset_name_for(classifier) -> str:
+    """The data set whose classes the model predicts (a Fashion-MNIST model gets Fashion-MNIST)."""
+    from playground.data import DATASETS
+
+    for name, info in DATASETS.items():
+        if tuple(info["class_names"]) == tuple(classifier.class_names):
+            return name
+    return "mnist"

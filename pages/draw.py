@@ -5,23 +5,13 @@ import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-from pages.common import route_through_app, session_classifier
+from pages.common import LAST_DIGIT_KEY, classifier_or_stop, route_through_app
 from playground.drawing import preprocess_digit
 from playground.figures import probabilities_figure
 
 CANVAS_SIDE = 300  # fits a phone screen, and leaves room for a fingertip
 STROKE_WIDTH = 22
 PREVIEW_SIDE = 168  # six screen pixels per model pixel
-
-
-def load_classifier():
-    try:
-        classifier = session_classifier()
-    except (FileNotFoundError, OSError, ValueError) as error:
-        st.error(f"No model to classify with: {error}")
-        st.stop()
-    st.caption(f"Classifying with **{classifier.title}**: {classifier.description}.")
-    return classifier
 
 
 def drawing_canvas() -> np.ndarray | None:
@@ -53,7 +43,7 @@ def show_prediction(classifier, digit: np.ndarray) -> None:
 def main() -> None:
     route_through_app()
     st.title("Draw a digit")
-    classifier = load_classifier()
+    classifier = classifier_or_stop()
     st.space("small")  # room for the canvas toolbar, which floats above the canvas
     canvas_column, result_column = st.columns([1, 1], gap="large")
     with canvas_column:
@@ -64,6 +54,7 @@ def main() -> None:
             st.info("Draw a digit from 0 to 9 in the black box. The prediction appears as "
                     "soon as you lift the mouse or your finger.")
         else:
+            st.session_state[LAST_DIGIT_KEY] = digit
             show_prediction(classifier, digit)
 
 

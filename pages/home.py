@@ -17,6 +17,12 @@ SECTIONS = [
     ("pages/build_train.py", ":material/model_training:", "Build & Train",
      "Stack convolution, pooling and dense layers in the sidebar, then train the network on "
      "MNIST or Fashion-MNIST and watch its loss and accuracy move, batch by batch."),
+    ("pages/inspect.py", ":material/frame_inspect:", "Inspect",
+     "Follow one digit through the network: every feature map, what pooling keeps, the "
+     "flattened vector and the final probabilities. See the filters the network learned."),
+    ("pages/how_it_works.py", ":material/school:", "How it works",
+     "Slide a 3×3 kernel over an image step by step, pool a feature map, and compare "
+     "activation functions and their gradients."),
 ]
 
 

@@ -19,6 +19,7 @@ class ConvolutionStep:
     column: int
     top: int  # window's top-left corner in the padded input
     left: int
+    window: np.ndarray  # the input values under the kernel
     products: np.ndarray  # window * kernel, element by element
     total: float  # their sum: the output cell's value
 
@@ -60,8 +61,9 @@ def convolution_steps(image: np.ndarray, kernel: np.ndarray, stride: int = 1,
     for row in range(rows):
         for column in range(columns):
             top, left = row * stride, column * stride
-            products = padded[top:top + window, left:left + window] * kernel
-            steps.append(ConvolutionStep(row, column, top, left, products, float(products.sum())))
+            values = padded[top:top + window, left:left + window]
+            products = values * kernel
+            steps.append(ConvolutionStep(row, column, top, left, values, products, float(products.sum())))
     return steps
 
 
@@ -87,3 +89,43 @@ def pool(image: np.ndarray, window: int, stride: int | None = None, padding: str
     return np.array([[reduce(padded[row * stride:row * stride + window,
                                     column * stride:column * stride + window])
                       for column in range(columns)] for row in range(rows)])
+
+
+def _pattern(rows: str) -> np.ndarray:
+    return np.array([[float(cell) for cell in row] for row in rows.split()])
+
+
+# Small inputs whose numbers fit on screen. X and O are the classic teaching pair: the
+# diagonal kernels find the X's strokes, and the O has none.
+PATTERNS = {
+    "X": _pattern("100000001 010000010 001000100 000101000 000010000 "
+                  "000101000 001000100 010000010 100000001"),
+    "O": _pattern("000000000 001111100 010000010 010000010 010000010 "
+                  "010000010 010000010 001111100 000000000"),
+    "Digit 7": _pattern("000000000 011111110 000000110 000001100 000011000 000110000 000110000 001100000 "
+                        "000000000"),
+}
+
+KERNELS = {
+    "Diagonal ↘": [[1, -1, -1], [-1, 1, -1], [-1, -1, 1]],
+    "Diagonal ↙": [[-1, -1, 1], [-1, 1, -1], [1, -1, -1]],
+    "Vertical edge": [[1, 0, -1], [1, 0, -1], [1, 0, -1]],
+    "Horizontal edge": [[1, 1, 1], [0, 0, 0], [-1, -1, -1]],
+    "Blur": [[1 / 9] * 3] * 3,
+    "Sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
+    "Identity": [[0, 0, 0], [0, 1, 0], [0, 0, 0]],
+}
+
+
+def downsample(image: np.ndarray, factor: int) -> np.ndarray:
+    """Average factor×factor blocks, so a 28×28 drawing becomes a 14×14 or 7×7 input."""
+    height, width = (image.shape[0] // factor) * factor, (image.shape[1] // factor) * factor
+    blocks = image[:height, :width].reshape(height // factor, factor, width // factor, factor)
+    return blocks.mean(axis=(1, 3))
+
+
+def step_arithmetic(step: ConvolutionStep, kernel: np.ndarray) -> str:
+    """"a×b + c×d + … = total" for one step, numbers rounded for reading."""
+    terms = " + ".join(f"{value:.3g}×{weight:.3g}"
+                       for value, weight in zip(step.window.ravel(), np.ravel(kernel), strict=True))
+    return f"{terms} = {step.total:.3g}"

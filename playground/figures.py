@@ -94,3 +94,29 @@ def stack_diagram(infos) -> str:
         previous = f"n{info.index}"
     lines.append("}")
     return "\n".join(lines)
+
+
+def kernel_figure(grid: np.ndarray, height: int = 260) -> go.Figure:
+    """Kernel weights as one heatmap, red for positive, blue for negative, white at 0.
+
+    The colour scale is symmetric around 0 so that the sign of a weight is read at a glance.
+    """
+    limit = float(np.nanmax(np.abs(grid))) or 1.0
+    figure = go.Figure(go.Heatmap(
+        z=grid, colorscale="RdBu_r", zmid=0.0, zmin=-limit, zmax=limit, hoverongaps=False,
+        hovertemplate="weight %{z:.3f}<extra></extra>", colorbar=dict(thickness=12),
+    ))
+    figure.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
+                         xaxis=dict(visible=False, constrain="domain"),
+                         yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"))
+    return figure
+
+
+def vector_figure(values: np.ndarray, title: str = "activation") -> go.Figure:
+    """One bar per unit of a Dense (or global pooling) layer's output."""
+    values = np.asarray(values, dtype=float)
+    figure = go.Figure(go.Bar(x=np.arange(len(values)), y=values, marker_color=BAR_COLOR,
+                              hovertemplate="unit %{x}: %{y:.3f}<extra></extra>"))
+    figure.update_layout(height=200, margin=dict(l=10, r=10, t=10, b=10), bargap=0.1,
+                         xaxis=dict(title="unit"), yaxis=dict(title=title))
+    return figure

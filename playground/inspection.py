@@ -26,6 +26,42 @@ class LayerActivation:
         return self.values.shape
 
 
+POOLING_KINDS = ("MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D")
+
+
+@dataclass(frozen=True)
+class LayerView:
+    """How the Inspect page shows one layer: `kind` is one of VIEW_KINDS."""
+
+    activation: LayerActivation
+    kind: str
+    source: LayerActivation | None = None  # for pooling and Flatten, what went in
+
+
+VIEW_KINDS = ("maps", "pooled", "flatten", "vector", "probabilities", "inactive")
+
+
+def layer_views(image: np.ndarray, activations: list[LayerActivation]) -> list[LayerView]:
+    """One view per layer, each pooling layer paired with the maps it pooled."""
+    views, previous = [], LayerActivation("input", "Input", np.asarray(image, np.float32))
+    for index, current in enumerate(activations):
+        views.append(LayerView(current, _view_kind(current, index == len(activations) - 1), previous))
+        previous = current
+    return views
+
+
+def _view_kind(activation: LayerActivation, is_last: bool) -> str:
+    if activation.kind in POOLING_KINDS:
+        return "pooled"
+    if activation.kind == "Flatten":
+        return "flatten"
+    if activation.kind == "Dropout":
+        return "inactive"
+    if is_last:
+        return "probabilities"
+    return "maps" if activation.values.ndim == 3 else "vector"
+
+
 class ActivationProbe:
     """All activations of `model` for one image, from one forward pass."""
 
@@ -53,20 +89,60 @@ def conv_kernels(model: keras.Model) -> list[tuple[str, np.ndarray]]:
             if isinstance(layer, keras.layers.Conv2D)]
 
 
-def feature_map_grid(maps: np.ndarray, columns: int | None = None, gap: int = 1) -> np.ndarray:
-    """Tile (height, width, channels) maps into one 2-D image, each map scaled to [0, 1].
-
-    One image per layer is far cheaper for the browser than one chart per map.
-    """
+def tile(maps: np.ndarray, columns: int | None = None, gap: int = 1) -> np.ndarray:
+    """Lay (height, width, count) maps out in one 2-D array, NaN between them."""
     height, width, count = maps.shape
-    columns = columns or int(np.ceil(np.sqrt(count)))
+    columns = min(columns or int(np.ceil(np.sqrt(count))), count)
     rows = int(np.ceil(count / columns))
-    low = maps.min(axis=(0, 1), keepdims=True)
-    span = maps.max(axis=(0, 1), keepdims=True) - low
-    scaled = np.divide(maps - low, span, out=np.zeros_like(maps, dtype=np.float32), where=span > 0)
-    grid = np.ones((rows * (height + gap) - gap, columns * (width + gap) - gap), np.float32)
+    grid = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap), np.nan, np.float32)
     for index in range(count):
         row, column = divmod(index, columns)
         top, left = row * (height + gap), column * (width + gap)
-        grid[top:top + height, left:left + width] = scaled[..., index]
+        grid[top:top + height, left:left + width] = maps[..., index]
     return grid
+
+
+def feature_map_grid(maps: np.ndarray, columns: int | None = None, gap: int = 1) -> np.ndarray:
+    """Tile (height, width, channels) maps into one 2-D image, each map scaled to [0, 1].
+
+    One image per layer is far cheaper for the browser than one chart per map. Each map
+    gets its own scale, so a weak but structured map is as visible as a strong one; a
+    constant map is all 0. Gaps are NaN.
+    """
+    low = maps.min(axis=(0, 1), keepdims=True)
+    span = maps.max(axis=(0, 1), keepdims=True) - low
+    scaled = np.divide(maps - low, span, out=np.zeros_like(maps, dtype=np.float32), where=span > 0)
+    return tile(scaled, columns, gap)
+
+
+def colorize(grid: np.ndarray, scale: int = 1, gap_color=(255, 255, 255)) -> np.ndarray:
+    """A uint8 RGB image of a [0, 1] grid in the Viridis colours, each cell scale×scale pixels."""
+    indices = np.nan_to_num(np.clip(grid, 0.0, 1.0) * (len(VIRIDIS) - 1), nan=0.0)
+    image = VIRIDIS[np.rint(indices).astype(np.int64)]
+    image[np.isnan(grid)] = gap_color
+    return np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
+
+
+def filter_kernels(kernel: np.ndarray, filter_index: int | None = None) -> np.ndarray:
+    """Kernels to show as (height, width, count): one per filter of a single-channel layer
+    (`filter_index` None), or one per input channel of the chosen filter."""
+    if filter_index is None:
+        if kernel.shape[2] != 1:
+            raise ValueError("This layer has several input channels: choose a filter to see its kernels.")
+        return kernel[:, :, 0, :]
+    if not 0 <= filter_index < kernel.shape[3]:
+        raise ValueError(f"This layer has filters 0 to {kernel.shape[3] - 1}, not {filter_index}.")
+    return kernel[:, :, :, filter_index]
+
+
+def _viridis_table(steps: int = 256) -> np.ndarray:
+    anchors = np.array([[68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], [38, 130, 142],
+                        [31, 158, 137], [53, 183, 121], [109, 205, 89], [180, 222, 44], [253, 231, 37]],
+                       np.float64)
+    positions = np.linspace(0.0, 1.0, len(anchors))
+    points = np.linspace(0.0, 1.0, steps)
+    return np.stack([np.interp(points, positions, anchors[:, channel]) for channel in range(3)],
+                    axis=-1).round().astype(np.uint8)
+
+
+VIRIDIS = _viridis_table()

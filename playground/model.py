@@ -13,6 +13,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from playground.inspection import ActivationProbe
 from playground.layers import trace_shapes
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
@@ -66,6 +67,7 @@ class Classifier:
     class_names: tuple[str, ...]
     description: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _probe: ActivationProbe | None = field(default=None, repr=False)
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities for a batch of (28, 28, 1) float images in [0, 1]."""
@@ -75,6 +77,13 @@ class Classifier:
         with self._lock:
             outputs = np.asarray(self.model(batch, training=False))
         return as_probabilities(outputs)
+
+    def activation_probe(self) -> ActivationProbe:
+        """The one multi-output model for Inspect, built on first use and kept with the model."""
+        with self._lock:
+            if self._probe is None:
+                self._probe = ActivationProbe(self.model)
+            return self._probe
 
 
 def as_probabilities(outputs: np.ndarray) -> np.ndarray:

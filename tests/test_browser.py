@@ -48,3 +48,24 @@ def test_drawing_on_the_canvas_shows_a_prediction(browser, app_url):
     assert sidebar.get_by_role("link", name="Home").is_visible()
     assert sidebar.get_by_role("link", name="common").count() == 0
     page.close()
+
+
+def test_inspect_walks_through_the_digit_drawn_on_draw(browser, app_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(f"{app_url}/draw")
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for()
+    draw_seven(page, canvas.bounding_box())
+    page.get_by_text("Prediction:").wait_for()
+    drawn = page.get_by_text("Prediction:").inner_text()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Inspect").click()
+    page.get_by_text("conv2d · Conv2D · output 26 × 26 × 32").wait_for()
+    page.get_by_text("MaxPooling2D · output 4 × 4 × 64").wait_for()
+    page.wait_for_function(
+        "() => [...document.images].filter(i => i.complete && i.naturalWidth > 0).length >= 11")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "inspect.png"))
+    # The same drawing, so the same prediction as on Draw.
+    assert page.get_by_text("Prediction:").inner_text() == drawn
+    page.close()

@@ -5,10 +5,28 @@ import numpy as np
 import pytest
 
 from playground.activations import FUNCTIONS, activation, derivative, softmax
-from playground.convolution import convolution_steps, convolve, output_size_formula, pool
-from playground.inspection import ActivationProbe, conv_kernels, feature_map_grid
-from playground.layers import conv_output_size
-from playground.model import build_model
+from playground.convolution import (
+    KERNELS,
+    PATTERNS,
+    convolution_steps,
+    convolve,
+    downsample,
+    output_size_formula,
+    pool,
+    step_arithmetic,
+)
+from playground.inspection import (
+    VIRIDIS,
+    ActivationProbe,
+    colorize,
+    conv_kernels,
+    feature_map_grid,
+    filter_kernels,
+    layer_views,
+    tile,
+)
+from playground.layers import conv_output_size, make_layer
+from playground.model import Classifier, build_model
 from playground.presets import PRESETS, preset
 
 RNG = np.random.default_rng(3)
@@ -113,7 +131,7 @@ def test_feature_map_grid_tiles_each_map_scaled():
     assert grid.shape == (3, 7)
     np.testing.assert_array_equal(grid[:, :3], 0.0)  # a constant map has no contrast
     np.testing.assert_allclose(grid[:, 4:], np.arange(9.0).reshape(3, 3) / 8.0)
-    np.testing.assert_array_equal(grid[:, 3], 1.0)  # the gap
+    assert np.isnan(grid[:, 3]).all()  # the gap
 
 
 @pytest.mark.parametrize("name", list(FUNCTIONS))
@@ -134,3 +152,85 @@ def test_activations_and_derivatives_match_keras(name):
 def test_softmax():
     scores = np.array([1.0, 2.0, 3.0])
     np.testing.assert_allclose(softmax(scores), keras.ops.softmax(scores), rtol=1e-6)
+
+
+def test_step_arithmetic_writes_out_the_sum():
+    kernel = np.array(KERNELS["Diagonal ↘"], float)
+    steps = convolution_steps(PATTERNS["X"], kernel)
+    expected = "1×1 + 0×-1 + 0×-1 + 0×-1 + 1×1 + 0×-1 + 0×-1 + 0×-1 + 1×1 = 3"
+    assert step_arithmetic(steps[0], kernel) == expected
+    np.testing.assert_array_equal(steps[5].window, PATTERNS["X"][0:3, 5:8])
+
+
+def test_diagonal_kernel_finds_the_x_but_not_the_o():
+    kernel = np.array(KERNELS["Diagonal ↘"], float)
+    assert convolve(PATTERNS["X"], kernel).max() == 3.0
+    assert convolve(PATTERNS["O"], kernel).max() < 3.0
+
+
+def test_downsample_averages_blocks():
+    image = RNG.random((28, 28))
+    small = downsample(image, 2)
+    assert small.shape == (14, 14)
+    assert small[3, 5] == pytest.approx(image[6:8, 10:12].mean())
+
+
+STACK_WITH_EVERYTHING = [
+    make_layer("Conv2D", filters=4, kernel_size=3, activation="relu"), make_layer("BatchNormalization"),
+    make_layer("MaxPooling2D", pool_size=2), make_layer("Dropout", rate=0.5),
+    make_layer("Conv2D", filters=6, kernel_size=3, padding="same"),
+    make_layer("Activation", activation="tanh"),
+    make_layer("AveragePooling2D", pool_size=2), make_layer("GlobalAveragePooling2D"),
+    make_layer("Dense", units=8, activation="relu"), make_layer("Dense", units=10, activation="softmax"),
+]
+
+
+def test_layer_views_pair_each_pooling_layer_with_what_it_pooled():
+    model = build_model(STACK_WITH_EVERYTHING)
+    image = RNG.random((28, 28, 1)).astype(np.float32)
+    activations = ActivationProbe(model).activations(image)
+    views = layer_views(image, activations)
+    assert [view.kind for view in views] == ["maps", "maps", "pooled", "inactive", "maps", "maps", "pooled",
+                                             "pooled", "vector", "probabilities"]
+    assert views[0].source.values is not None and views[0].source.shape == (28, 28, 1)
+    maxpool, global_average = views[2], views[7]
+    np.testing.assert_allclose(maxpool.activation.values,
+                               np.stack([pool(maxpool.source.values[..., channel], 2)
+                                         for channel in range(4)], axis=-1), atol=1e-6)
+    np.testing.assert_allclose(global_average.activation.values,
+                               global_average.source.values.mean(axis=(0, 1)), atol=1e-6)
+
+
+def test_a_classifier_builds_its_probe_once():
+    classifier = Classifier(build_model(preset("Blog: Dense-only baseline")), "test", tuple("0123456789"))
+    assert classifier.activation_probe() is classifier.activation_probe()
+
+
+def test_an_uncalled_sequential_model_is_refused_with_a_reason():
+    model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10)])
+    with pytest.raises(ValueError, match="built and called"):
+        ActivationProbe(model)
+
+
+def test_tile_and_colorize():
+    maps = np.arange(2 * 2 * 3, dtype=np.float32).reshape(2, 2, 3)
+    grid = tile(maps, columns=2)
+    assert grid.shape == (5, 5)
+    np.testing.assert_array_equal(grid[3:, :2], maps[..., 2])
+    assert np.isnan(grid[3:, 3:]).all()  # no fourth map
+    image = colorize(np.array([[0.0, 1.0], [np.nan, 0.5]]), scale=3)
+    assert image.shape == (6, 6, 3) and image.dtype == np.uint8
+    np.testing.assert_array_equal(image[0, 0], VIRIDIS[0])
+    np.testing.assert_array_equal(image[0, 5], VIRIDIS[-1])
+    np.testing.assert_array_equal(image[5, 0], [255, 255, 255])
+
+
+def test_filter_kernels():
+    kernel = RNG.normal(size=(3, 3, 1, 5))
+    np.testing.assert_array_equal(filter_kernels(kernel), kernel[:, :, 0, :])
+    deeper = RNG.normal(size=(3, 3, 5, 7))
+    np.testing.assert_array_equal(filter_kernels(deeper, 6), deeper[..., 6])
+    with pytest.raises(ValueError, match="filters 0 to 6"):
+        filter_kernels(deeper, 7)
+    with pytest.raises(ValueError, match="choose a filter"):
+        filter_kernels(deeper)

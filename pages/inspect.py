@@ -1,0 +1,218 @@
+"""Inspect: every layer's output for one input, and the filters the network learned."""
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from pages.common import LAST_DIGIT_KEY, classifier_or_stop, dataset, dataset_name_for, route_through_app
+from playground.data import DataFormatError, DataUnavailableError
+from playground.drawing import ink_image, preprocess_digit
+from playground.figures import kernel_figure, probabilities_figure, vector_figure
+from playground.images import UPLOAD_TYPES, ImageError, open_picture
+from playground.inspection import colorize, conv_kernels, feature_map_grid, filter_kernels, layer_views, tile
+
+SOURCES = ("Last drawing", "Test image", "Upload")
+INPUT_SIDE = 168  # six screen pixels per input pixel
+PAIR_WIDTH = 480  # a pooling layer's source and result share one row
+SINGLE_WIDTH = 760
+MAX_SCALE = 8
+# Enlarged feature maps keep sharp pixels instead of the browser's blur.
+PIXELATED = "<style>[data-testid='stImage'] img { image-rendering: pixelated; }</style>"
+
+
+def shape_text(shape) -> str:
+    return " × ".join(str(size) for size in shape)
+
+
+def digit_picture(digit: np.ndarray) -> Image.Image:
+    return Image.fromarray((np.clip(digit[..., 0], 0, 1) * 255).astype(np.uint8))
+
+
+def last_drawing() -> np.ndarray | None:
+    digit = st.session_state.get(LAST_DIGIT_KEY)
+    if digit is None:
+        st.info("No drawing yet in this session. Draw a digit first, then come back.")
+        st.page_link("pages/draw.py", label="Draw a digit", icon=":material/draw:")
+    return digit
+
+
+def test_image(classifier) -> np.ndarray | None:
+    try:
+        data = dataset(dataset_name_for(classifier))
+    except (DataUnavailableError, DataFormatError) as error:
+        st.error(str(error))
+        return None
+    count = len(data.x_test)
+    number_column, button_column, _ = st.columns([1, 1, 2], vertical_alignment="bottom")
+    if button_column.button("Random test image", icon=":material/shuffle:", key="inspect_random"):
+        st.session_state.inspect_test_index = int(np.random.default_rng().integers(count))
+    st.session_state.setdefault("inspect_test_index", 0)
+    index = number_column.number_input(f"Test image (0 to {count - 1})", 0, count - 1,
+                                       key="inspect_test_index")
+    st.caption(f"{data.title} test image {index}: true label **{data.class_names[data.y_test[index]]}**")
+    return data.x_test[index]
+
+
+def uploaded_digit() -> np.ndarray | None:
+    upload = st.file_uploader("A picture of one digit", type=UPLOAD_TYPES, key="inspect_upload")
+    if upload is None:
+        st.caption("Any photo or scan of a single digit: it is converted the way Draw converts a drawing.")
+        return None
+    try:
+        picture = open_picture(upload.getvalue(), upload.name, smallest_side=4 * 28)
+    except ImageError as error:
+        st.error(str(error))
+        return None
+    digit = preprocess_digit(np.asarray(picture))
+    original, ink, converted = st.columns(3)
+    original.image(picture, caption=f"{upload.name}: {picture.width}×{picture.height}", width=INPUT_SIDE)
+    ink.image(ink_image(np.asarray(picture)), caption="gray, ink made bright", width=INPUT_SIDE, clamp=True)
+    if digit is None:
+        converted.warning(f"{upload.name}: no digit found. The picture looks blank; upload one with a "
+                          "dark digit on a light background, or a light one on dark.")
+    else:
+        converted.image(digit_picture(digit), caption="28×28, centred like MNIST", width=INPUT_SIDE,
+                        output_format="PNG")
+    return digit
+
+
+def choose_input(classifier) -> np.ndarray | None:
+    source = st.segmented_control("Input", SOURCES, default=SOURCES[0], key="inspect_source") or SOURCES[0]
+    if source == "Last drawing":
+        return last_drawing()
+    if source == "Test image":
+        return test_image(classifier)
+    return uploaded_digit()
+
+
+def grid_picture(maps: np.ndarray, columns: int) -> np.ndarray:
+    return colorize(feature_map_grid(maps, columns))
+
+
+def show_picture(container, picture: np.ndarray, scale: int, caption: str) -> None:
+    """One small PNG, enlarged by the browser: far less to encode and send than a big one."""
+    container.image(picture, width=picture.shape[1] * scale, caption=caption, output_format="PNG")
+
+
+def grid_layout(maps: np.ndarray, width: int) -> tuple[int, int]:
+    """Columns and the pixel scale that fit `maps` in `width` screen pixels.
+
+    About twice as many columns as rows: a wide grid needs less scrolling than a square one.
+    """
+    height, map_width, count = maps.shape
+    columns = int(np.ceil(np.sqrt(2 * count)))
+    return columns, int(np.clip(width // (columns * (map_width + 1)), 1, MAX_SCALE))
+
+
+def as_maps(values: np.ndarray) -> np.ndarray:
+    return values if values.ndim == 3 else values.reshape(1, 1, -1)
+
+
+def show_maps(values: np.ndarray) -> None:
+    columns, scale = grid_layout(values, SINGLE_WIDTH)
+    show_picture(st, grid_picture(values, columns), scale,
+                 f"{values.shape[-1]} maps of {values.shape[0]}×{values.shape[1]}, each scaled to its "
+                 "own range (dark = low, yellow = high)")
+
+
+def show_pooled(view) -> None:
+    source, pooled = as_maps(view.source.values), view.activation.values
+    columns, scale = grid_layout(source, PAIR_WIDTH)
+    before = grid_picture(source, columns)
+    if pooled.ndim == 3:
+        after = grid_picture(pooled, columns)
+        left, arrow, right, _ = st.columns([before.shape[1] * scale, 40, after.shape[1] * scale, 200],
+                                           vertical_alignment="center")
+        show_picture(left, before, scale, f"in: {shape_text(source.shape)}")
+        arrow.markdown("## →")
+        show_picture(right, after, scale, f"out: {shape_text(pooled.shape)}, same scale")
+    else:
+        left, right = st.columns(2)
+        show_picture(left, before, scale, f"in: {shape_text(source.shape)}")
+        right.plotly_chart(vector_figure(pooled, "mean of its map"), config={"displayModeBar": False})
+        right.caption(f"out: one number per map ({pooled.shape[0]}): the average of that map")
+
+
+def show_layer(view, classifier) -> None:
+    activation = view.activation
+    with st.container(border=True):
+        st.markdown(f"**{activation.name}** · {activation.kind} · output **{shape_text(activation.shape)}**")
+        if view.kind == "maps":
+            show_maps(activation.values)
+        elif view.kind == "pooled":
+            show_pooled(view)
+        elif view.kind == "flatten":
+            st.write(f"Flatten lays the {shape_text(view.source.shape)} values out in one row of "
+                     f"**{activation.shape[0]:,}** numbers, so the Dense layers can read them.")
+        elif view.kind == "inactive":
+            st.write("Dropout only acts during training; when the network predicts, it passes its input "
+                     "through unchanged.")
+        elif view.kind == "vector":
+            st.plotly_chart(vector_figure(activation.values), config={"displayModeBar": False})
+        else:
+            show_probabilities(classifier, activation.values)
+
+
+def show_probabilities(classifier, outputs: np.ndarray) -> None:
+    from playground.model import as_probabilities
+
+    probabilities = as_probabilities(outputs[np.newaxis])[0]
+    st.plotly_chart(probabilities_figure(probabilities, classifier.class_names),
+                    config={"displayModeBar": False})
+
+
+def show_walkthrough(classifier, digit: np.ndarray) -> None:
+    try:
+        activations = classifier.activation_probe().activations(digit)
+    except ValueError as error:
+        st.error(f"This model cannot be inspected: {error}")
+        return
+    probabilities = classifier.probabilities(digit)[0]
+    best = int(np.argmax(probabilities))
+    left, right = st.columns([1, 3])
+    left.image(digit_picture(digit), caption="input: 28 × 28 × 1", width=INPUT_SIDE, output_format="PNG")
+    right.subheader(f"Prediction: {classifier.class_names[best]} ({probabilities[best]:.1%})")
+    right.write("Below, each layer's output for this input, from the first layer to the last.")
+    for view in layer_views(digit, activations):
+        show_layer(view, classifier)
+
+
+def show_filters(model) -> None:
+    kernels = conv_kernels(model)
+    if not kernels:
+        st.info("This model has no convolution layers, so it has no filters to show.")
+        return
+    name, first = kernels[0]
+    st.markdown(f"**{name}**: its {first.shape[-1]} kernels of {first.shape[0]}×{first.shape[1]}, "
+                "one per filter. Red weights add, blue ones subtract, white is 0.")
+    st.plotly_chart(kernel_figure(tile(filter_kernels(first))), config={"displayModeBar": False})
+    if len(kernels) > 1:
+        show_deeper_filter(kernels[1:])
+
+
+def show_deeper_filter(kernels) -> None:
+    names = [name for name, _ in kernels]
+    chosen = st.selectbox("Deeper convolution", names, key="inspect_filter_layer")
+    kernel = dict(kernels)[chosen]
+    filter_index = st.slider("Filter", 0, kernel.shape[3] - 1, 0, key=f"inspect_filter_{chosen}")
+    st.markdown(f"Filter {filter_index} of **{chosen}** has one {kernel.shape[0]}×{kernel.shape[1]} kernel "
+                f"per input channel: {kernel.shape[2]} in all. It adds up what each kernel finds.")
+    st.plotly_chart(kernel_figure(tile(filter_kernels(kernel, filter_index))),
+                    config={"displayModeBar": False})
+
+
+def main() -> None:
+    route_through_app()
+    st.html(PIXELATED)
+    st.title("Inspect")
+    classifier = classifier_or_stop()
+    layers_tab, filters_tab = st.tabs(["Layer by layer", "Learned filters"])
+    with layers_tab:
+        digit = choose_input(classifier)
+        if digit is not None:
+            show_walkthrough(classifier, digit)
+    with filters_tab:
+        show_filters(classifier.model)
+
+
+main()

@@ -1,0 +1,96 @@
+"""Opening uploaded pictures safely: any common format, or a clear reason why not.
+
+Uploads come from anyone, so every step is bounded before pixels are decoded: the header's
+claimed size is checked against a pixel budget (a 40000×40000 PNG is refused unread), and
+JPEGs are decoded at a reduced scale when the caller needs only a small image, which keeps
+a 12-megapixel photo cheap in time and memory. Odd modes (CMYK, 16-bit, palette,
+transparency, bilevel) all come out as plain 8-bit RGB, upright as the camera meant.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_PIXELS = 50_000_000  # a 50-megapixel photo is fine; a header claiming more is refused
+BACKGROUND = (255, 255, 255)  # transparent pixels are shown over white, as a browser does
+FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF")  # only these parsers ever see an upload
+UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
+
+
+class ImageError(ValueError):
+    """An upload that cannot be used as a picture; the message names the file and says why."""
+
+
+def open_picture(raw: bytes, name: str, smallest_side: int | None = None) -> Image.Image:
+    """An upright 8-bit RGB image from the bytes of an uploaded file.
+
+    With `smallest_side`, a JPEG may be decoded at 1/2, 1/4 or 1/8 scale, never below that
+    side, so a huge photo costs little to open.
+    """
+    if not raw:
+        raise ImageError(f"{name} is empty (0 bytes). Upload the picture again.")
+    if _looks_like_svg(raw):
+        raise ImageError(f"{name} is an SVG drawing, which has no pixels to classify. "
+                         "Export it as PNG or JPEG and upload that.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(raw), formats=FORMATS)
+    except UnidentifiedImageError:
+        raise ImageError(f"{name} is not a picture this app can read. "
+                         "Use a JPEG, PNG, WebP, BMP or GIF file.") from None
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise ImageError(f"{name} claims to be far larger than the {MAX_PIXELS / 1e6:.0f}-megapixel "
+                         "limit, so it was not decoded. Resize it and upload it again.") from None
+    _check_size(image, name)
+    if smallest_side and image.format == "JPEG":
+        image.draft("RGB", (smallest_side, smallest_side))
+    try:
+        image.seek(0)  # the first frame of an animation
+        image.load()
+        image = ImageOps.exif_transpose(image)
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ImageError(f"{name} is damaged or cut short and cannot be decoded ({error}).") from None
+    return to_rgb(image)
+
+
+def _looks_like_svg(raw: bytes) -> bool:
+    head = raw[:1024].lstrip().lower()
+    return head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head)
+
+
+def _check_size(image: Image.Image, name: str) -> None:
+    width, height = image.size
+    if width < 1 or height < 1:
+        raise ImageError(f"{name} has no pixels ({width}×{height}).")
+    if width * height > MAX_PIXELS:
+        raise ImageError(f"{name} claims to be {width:,}×{height:,} pixels "
+                         f"({width * height / 1e6:,.0f} megapixels); the limit is "
+                         f"{MAX_PIXELS / 1e6:.0f} megapixels. Resize it and upload it again.")
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """8-bit RGB from any Pillow mode, keeping the full range of 16-bit and float images."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        pixels = np.asarray(image, dtype=np.float64)
+        scaled = pixels / _full_scale(pixels, image.mode) * 255.0
+        image = Image.fromarray(scaled.clip(0, 255).astype(np.uint8))
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (*BACKGROUND, 255))
+        image = Image.alpha_composite(background, rgba)
+    return image.convert("RGB")
+
+
+def _full_scale(pixels: np.ndarray, mode: str) -> float:
+    """The value that means "white": 1.0 for float images in [0, 1], else 255 or 65535."""
+    brightest = float(pixels.max(initial=0.0))
+    if mode == "F" and brightest <= 1.0:
+        return 1.0
+    return 255.0 if brightest <= 255.0 else 65535.0
