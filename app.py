@@ -18,6 +18,7 @@ PAGES = [
     st.Page("pages/build_train.py", title="Build & Train", icon=":material/model_training:"),
     st.Page("pages/inspect.py", title="Inspect", icon=":material/frame_inspect:"),
     st.Page("pages/how_it_works.py", title="How it works", icon=":material/school:"),
+    st.Page("pages/photos.py", title="Photos", icon=":material/photo_camera:"),
 ]
 
 st.navigation(PAGES).run()

@@ -65,3 +65,12 @@ def dataset_name_for(classifier) -> str:
         if tuple(info["class_names"]) == tuple(classifier.class_names):
             return name
     return "mnist"
+
+
+@st.cache_resource(show_spinner="Loading ResNet50. The first time, Keras downloads its ImageNet weights "
+                                "(about 100 MB); this takes a minute…")
+def photo_classifier():
+    """ResNet50, once per server, shared read-only by every session (it calls under a lock)."""
+    from playground.imagenet import PhotoClassifier, load_resnet50
+
+    return PhotoClassifier(load_resnet50())

@@ -23,6 +23,9 @@ SECTIONS = [
     ("pages/how_it_works.py", ":material/school:", "How it works",
      "Slide a 3×3 kernel over an image step by step, pool a feature map, and compare "
      "activation functions and their gradients."),
+    ("pages/photos.py", ":material/photo_camera:", "Photos",
+     "Upload photos and see ResNet50's three best guesses among 1,000 ImageNet classes, "
+     "and which part of each photo drove its answer."),
 ]
 
 

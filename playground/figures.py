@@ -120,3 +120,17 @@ def vector_figure(values: np.ndarray, title: str = "activation") -> go.Figure:
     figure.update_layout(height=200, margin=dict(l=10, r=10, t=10, b=10), bargap=0.1,
                          xaxis=dict(title="unit"), yaxis=dict(title=title))
     return figure
+
+
+def top_classes_figure(names: list[str], probabilities: list[float]) -> go.Figure:
+    """Horizontal bars, the most likely class on top."""
+    colors = [HIGHLIGHT_COLOR] + [BAR_COLOR] * (len(names) - 1)
+    figure = go.Figure(go.Bar(
+        x=probabilities, y=names, orientation="h", marker_color=colors,
+        text=[f"{value:.1%}" for value in probabilities], textposition="auto",
+        hovertemplate="%{y}: %{x:.2%}<extra></extra>",
+    ))
+    figure.update_layout(height=60 + 50 * len(names), margin=dict(l=10, r=10, t=10, b=10),
+                         xaxis=dict(range=[0, 1], tickformat=".0%", title="probability"),
+                         yaxis=dict(autorange="reversed", type="category"))
+    return figure

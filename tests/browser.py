@@ -80,3 +80,9 @@ def chart_point_counts(page) -> list[int]:
     return page.evaluate(
         "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
         ".map(plot => (plot.data && plot.data[0] && plot.data[0].x) ? plot.data[0].x.length : 0)")
+
+
+def wait_for_pictures(page, count: int) -> None:
+    """Wait until at least `count` images on the page have loaded."""
+    page.wait_for_function(
+        f"() => [...document.images].filter(i => i.complete && i.naturalWidth > 0).length >= {count}")

@@ -52,3 +52,27 @@ def default_classifier():
     from playground.model import load_default_classifier
 
     return load_default_classifier()
+
+
+@pytest.fixture(scope="session")
+def resnet50_weights(tmp_path_factory) -> Path:
+    """ResNet50 with seeded random weights, saved as a local weights file.
+
+    The real ImageNet weights cannot be downloaded here; the code paths are the same, and
+    nothing in the tests pretends these weights know anything.
+    """
+    import keras
+    from keras.applications import resnet50
+
+    keras.utils.set_random_seed(0)
+    path = tmp_path_factory.mktemp("resnet50") / "seeded_resnet50.weights.h5"
+    resnet50.ResNet50(weights=None).save_weights(path)
+    keras.backend.clear_session()
+    return path
+
+
+@pytest.fixture(scope="session")
+def photo_classifier(resnet50_weights):
+    from playground.imagenet import PhotoClassifier, load_resnet50
+
+    return PhotoClassifier(load_resnet50(str(resnet50_weights)))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pytest
-from browser import streamlit_server
+from browser import streamlit_server, wait_for_pictures
 from conftest import ROOT
+from PIL import Image
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
@@ -12,8 +16,8 @@ PAGE_TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
-def app_url():
-    with streamlit_server(ROOT) as url:
+def app_url(resnet50_weights):
+    with streamlit_server(ROOT, {"PLAYGROUND_RESNET50_WEIGHTS": str(resnet50_weights)}) as url:
         yield url
 
 
@@ -62,10 +66,28 @@ def test_inspect_walks_through_the_digit_drawn_on_draw(browser, app_url):
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Inspect").click()
     page.get_by_text("conv2d · Conv2D · output 26 × 26 × 32").wait_for()
     page.get_by_text("MaxPooling2D · output 4 × 4 × 64").wait_for()
-    page.wait_for_function(
-        "() => [...document.images].filter(i => i.complete && i.naturalWidth > 0).length >= 11")
+    wait_for_pictures(page, 11)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "inspect.png"))
     # The same drawing, so the same prediction as on Draw.
     assert page.get_by_text("Prediction:").inner_text() == drawn
+    page.close()
+
+
+def test_a_photo_upload_shows_its_top_1(browser, app_url, tmp_path):
+    photo = tmp_path / "street.jpg"
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (480, 640, 3), np.uint8)).save(photo)
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(f"{app_url}/photos")
+    page.get_by_text("Upload one or more photos").wait_for()
+    page.locator("input[type=file]").set_input_files(str(photo))
+    top = page.get_by_text("Top-1:")
+    top.wait_for()
+    page.get_by_text("Grad-CAM: where the photo").wait_for()
+    wait_for_pictures(page, 3)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "photos.png"))
+    assert re.fullmatch(r"Top-1: .+ \(\d+\.\d%\)", top.inner_text())
     page.close()

@@ -1,0 +1,94 @@
+"""Photos: ResNet50's top-3 ImageNet classes for each photo, where it looked, and its first maps."""
+
+import streamlit as st
+
+from pages.common import photo_classifier, route_through_app
+from playground.figures import top_classes_figure
+from playground.imagenet import INPUT_SIDE, WeightsUnavailableError, heatmap_overlay, weights_source
+from playground.images import UPLOAD_TYPES, ImageError, open_picture
+from playground.inspection import colorize, feature_map_grid
+
+MAX_PHOTOS = 12  # per run: each costs about 0.2 s of the shared model's time
+EARLY_MAPS_SHOWN = 16
+THUMBNAIL_SIDE = 600
+
+
+def chosen_photos() -> list:
+    limit = st.get_option("server.maxUploadSize")
+    uploads = st.file_uploader(
+        "Photos", type=UPLOAD_TYPES, accept_multiple_files=True, key="photo_uploads",
+        help=f"JPEG, PNG, WebP, BMP or GIF, up to {limit} MB each; {MAX_PHOTOS} at a time.")
+    photos = list(uploads or [])
+    if st.toggle("Take a photo with the camera", key="photo_camera_on"):
+        shot = st.camera_input("Camera", key="photo_camera")
+        if shot is not None:
+            photos.append(shot)
+    if len(photos) > MAX_PHOTOS:
+        st.warning(f"Showing the first {MAX_PHOTOS} of {len(photos)} photos; remove some to see the others.")
+    return photos[:MAX_PHOTOS]
+
+
+def load_classifier():
+    try:
+        classifier = photo_classifier()
+    except WeightsUnavailableError as error:
+        st.error(str(error), icon=":material/cloud_off:")
+        return None
+    st.caption(f"ResNet50 with weights from {weights_source()}.")
+    return classifier
+
+
+def thumbnail(picture):
+    """A small copy to send to the browser: a 12-megapixel PNG would take seconds to encode."""
+    small = picture.copy()
+    small.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+    return small
+
+
+def show_photo(classifier, upload) -> None:
+    with st.container(border=True):
+        try:
+            picture = open_picture(upload.getvalue(), upload.name, smallest_side=INPUT_SIDE)
+        except ImageError as error:
+            st.error(str(error))
+            return
+        result = classifier.classify(picture)
+        best = result.top[0]
+        st.markdown(f"#### Top-1: {best.name} ({best.probability:.1%})")
+        photo_column, looked_column, chart_column = st.columns([1, 1, 1.5])
+        photo_column.image(thumbnail(picture), caption=upload.name, width="stretch")
+        looked_column.image(heatmap_overlay(result.crop, result.heatmap), width="stretch",
+                            caption=f"Grad-CAM: where the photo raised the score of “{best.name}” "
+                                    "(yellow), on the 224×224 centre ResNet50 saw")
+        chart_column.plotly_chart(top_classes_figure([item.name for item in result.top],
+                                                     [item.probability for item in result.top]),
+                                  config={"displayModeBar": False}, key=f"top3_{upload.file_id}")
+        show_early_maps(result.early_maps)
+
+
+def show_early_maps(maps) -> None:
+    grid = colorize(feature_map_grid(maps[..., :EARLY_MAPS_SHOWN], columns=EARLY_MAPS_SHOWN // 2, gap=3))
+    st.image(grid, width="stretch", output_format="JPEG",
+             caption=f"Inside: {EARLY_MAPS_SHOWN} of the 64 maps after ResNet50's first convolution "
+                     "(112×112). Like a small CNN's first layer on Inspect, they respond to edges and "
+                     "colours.")
+
+
+def main() -> None:
+    route_through_app()
+    st.title("Photos")
+    st.write("Upload photos and see what **ResNet50**, a 50-layer CNN trained on the 1.3 million "
+             "photos of ImageNet, recognises in them: its three most likely of 1,000 classes.")
+    photos = chosen_photos()
+    if not photos:
+        st.info(f"Upload one or more photos (JPEG, PNG, WebP, BMP or GIF, up to "
+                f"{st.get_option('server.maxUploadSize')} MB each), or take one with the camera.")
+        return
+    classifier = load_classifier()
+    if classifier is None:
+        return
+    for upload in photos:
+        show_photo(classifier, upload)
+
+
+main()
