@@ -154,6 +154,23 @@ def image_grid(images: np.ndarray, captions: list[str]) -> None:
             column.image(image, caption=caption, width="stretch", clamp=True)
 
 
+def start_at_worst_cell(evaluation) -> None:
+    """For a new result, point the pickers at its most frequent mistake."""
+    if st.session_state.get("cell_for") is not evaluation:
+        off_diagonal = evaluation.confusion - np.diag(np.diag(evaluation.confusion))
+        worst = np.unravel_index(np.argmax(off_diagonal), off_diagonal.shape)
+        st.session_state.cell_true, st.session_state.cell_predicted = int(worst[0]), int(worst[1])
+        st.session_state.cell_for = evaluation
+
+
+def select_clicked_cell() -> None:
+    """A click on the confusion matrix sets the pickers (this runs before the page reruns)."""
+    points = st.session_state.confusion_chart.selection.points
+    if points:
+        true_class, predicted, _ = points[0]["customdata"]
+        st.session_state.cell_true, st.session_state.cell_predicted = int(true_class), int(predicted)
+
+
 def show_results(job: TrainingJob, snapshot) -> None:
     evaluation, names, data = snapshot.evaluation, job.data.class_names, job.data
     st.subheader("Results on the test set")
@@ -163,15 +180,15 @@ def show_results(job: TrainingJob, snapshot) -> None:
     seconds.metric("Training time", f"{snapshot.training_seconds:.1f} s")
     st.plotly_chart(per_class_figure(evaluation.per_class_accuracy, names))
     matrix, cell = st.columns([3, 2])
-    matrix.plotly_chart(confusion_figure(evaluation.confusion, names))
+    matrix.plotly_chart(confusion_figure(evaluation.confusion, names), on_select=select_clicked_cell,
+                        selection_mode="points", key="confusion_chart", config={"displayModeBar": False})
     with cell:
-        st.markdown("**Which images land in a cell?** Pick a true and a predicted class.")
-        off_diagonal = evaluation.confusion - np.diag(np.diag(evaluation.confusion))
-        worst = np.unravel_index(np.argmax(off_diagonal), off_diagonal.shape)
-        true_class = st.selectbox("True class", range(len(names)), int(worst[0]),
-                                  format_func=names.__getitem__)
-        predicted = st.selectbox("Predicted as", range(len(names)), int(worst[1]),
-                                 format_func=names.__getitem__)
+        st.markdown("**Which images land in a cell?** Click a cell, or pick a true and a predicted class.")
+        start_at_worst_cell(evaluation)
+        true_class = st.selectbox("True class", range(len(names)), format_func=names.__getitem__,
+                                  key="cell_true")
+        predicted = st.selectbox("Predicted as", range(len(names)), format_func=names.__getitem__,
+                                 key="cell_predicted")
         indices = evaluation.cell_indices(true_class, predicted)
         st.caption(f"{len(indices)} test images")
     if len(indices):

@@ -55,14 +55,26 @@ def training_figure(snapshot) -> go.Figure:
 
 
 def confusion_figure(confusion: np.ndarray, class_names: tuple[str, ...]) -> go.Figure:
-    """Rows are true classes, columns predictions; the diagonal holds the correct ones."""
-    names = list(class_names)
+    """Rows are true classes, columns predictions; the diagonal holds the correct ones.
+
+    Plotly heatmaps report no selection events, so an invisible square marker sits on each
+    cell: clicking a cell selects its marker, whose customdata is (true, predicted).
+    """
+    names, counts = list(class_names), np.asarray(confusion).tolist()  # plain lists: readable in the page
+    true_classes, predicted = np.indices(np.shape(confusion))
     figure = go.Figure(go.Heatmap(
-        z=confusion, x=names, y=names, colorscale="Blues", text=confusion, texttemplate="%{text}",
-        hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>", showscale=False,
+        z=counts, x=names, y=names, colorscale="Blues", text=counts, texttemplate="%{text}",
+        hoverinfo="skip", showscale=False,
+    ))
+    figure.add_trace(go.Scatter(
+        x=[names[index] for index in predicted.ravel()], y=[names[index] for index in true_classes.ravel()],
+        customdata=np.stack([true_classes.ravel(), predicted.ravel(), np.ravel(confusion)], axis=-1).tolist(),
+        mode="markers", marker=dict(symbol="square", size=30, color="rgba(0, 0, 0, 0)"),
+        hovertemplate="true %{y}, predicted %{x}: %{customdata[2]}<br>click to see them<extra></extra>",
+        showlegend=False,
     ))
     figure.update_layout(
-        height=420, margin=dict(l=10, r=10, t=10, b=10),
+        height=420, margin=dict(l=10, r=10, t=10, b=10), clickmode="event+select", dragmode=False,
         xaxis=dict(title="predicted", type="category", side="top"),
         yaxis=dict(title="true", type="category", autorange="reversed"),
     )
@@ -133,4 +145,18 @@ def top_classes_figure(names: list[str], probabilities: list[float]) -> go.Figur
     figure.update_layout(height=60 + 50 * len(names), margin=dict(l=10, r=10, t=10, b=10),
                          xaxis=dict(range=[0, 1], tickformat=".0%", title="probability"),
                          yaxis=dict(autorange="reversed", type="category"))
+    return figure
+
+
+def attribution_figure(attributions: np.ndarray, class_name: str) -> go.Figure:
+    """Integrated Gradients over the 28×28 input: red raised the class's probability, blue lowered it."""
+    values = np.asarray(attributions, dtype=float).reshape(attributions.shape[:2])
+    limit = float(np.abs(values).max()) or 1.0
+    figure = go.Figure(go.Heatmap(
+        z=values, colorscale="RdBu_r", zmid=0.0, zmin=-limit, zmax=limit, showscale=False,
+        hovertemplate=f"row %{{y}}, column %{{x}}: %{{z:+.4f}} to p({class_name})<extra></extra>",
+    ))
+    figure.update_layout(width=190, height=190, margin=dict(l=0, r=0, t=0, b=0),
+                         xaxis=dict(visible=False, constrain="domain"),
+                         yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"))
     return figure

@@ -20,12 +20,16 @@ from dataclasses import dataclass, field, replace
 import keras
 import numpy as np
 
+from playground.batchnorm import recalibrate_batch_norm
 from playground.data import Dataset
 from playground.evaluation import Evaluation, evaluate
 
 MAX_TRAININGS_VARIABLE = "PLAYGROUND_MAX_TRAININGS"
 DEFAULT_MAX_TRAININGS = 1
 REPORT_INTERVAL_SECONDS = 0.1  # batch metrics reach the buffer at most this often
+# With fewer batches than this per epoch, batch norm's moving averages lag the weights
+# (see playground.batchnorm); above it they have caught up, and the recalibration is skipped.
+PRECISE_BATCH_NORM_BELOW = 200
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 SCHEDULES = ("constant", "warmup_cosine")
 SGD_MOMENTUM = 0.9
@@ -142,6 +146,8 @@ class StreamingCallback(keras.callbacks.Callback):
         self.job.count_batch()
         if self.job.stop_requested:
             raise StopRequested  # the weights keep this batch's update
+        if batch + 1 == self.job.batches_per_epoch and self.job.batches_per_epoch < PRECISE_BATCH_NORM_BELOW:
+            recalibrate_batch_norm(self.model, self.job.x_train)  # before this epoch's validation
         now = time.perf_counter()
         if now - self.last_report >= REPORT_INTERVAL_SECONDS or batch + 1 == self.job.batches_per_epoch:
             self.last_report = now
@@ -251,6 +257,8 @@ class TrainingJob:
                 epochs=self.settings.epochs, initial_epoch=self.next_epoch,
                 validation_data=validation, callbacks=[StreamingCallback(self)], verbose=0,
             )
+        if self._stop.is_set():
+            recalibrate_batch_norm(self.model, self.x_train)  # stopped mid-epoch, at a high learning rate
         with self._buffer.lock:
             self._buffer.training_seconds += time.perf_counter() - started
             self._buffer.state = "evaluating"

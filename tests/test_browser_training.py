@@ -39,4 +39,19 @@ def test_training_charts_grow_live_and_results_appear(browser, mnist):
         assert seen == sorted(seen)
         accuracy = page.get_by_test_id("stMetricValue").first.inner_text()
         assert float(accuracy.rstrip("%")) > 80
+        click_confusion_cell(page, true_class=3, predicted=3)
         page.close()
+
+
+def click_confusion_cell(page, true_class: int, predicted: int) -> None:
+    """Clicking a cell of the confusion matrix points the pickers at it and shows its images."""
+    chart = page.locator(".js-plotly-plot").filter(has_text="predicted").first
+    chart.scroll_into_view_if_needed()
+    area = chart.locator(".nsewdrag").first.bounding_box()
+    count = chart.evaluate(f"element => element.data[0].z[{true_class}][{predicted}]")
+    page.mouse.click(area["x"] + (predicted + 0.5) * area["width"] / 10,
+                     area["y"] + (true_class + 0.5) * area["height"] / 10)
+    page.get_by_text(f"{count} test images", exact=True).wait_for()
+    for label, value in (("True class", true_class), ("Predicted as", predicted)):
+        picker = page.get_by_test_id("stSelectbox").filter(has_text=label)
+        assert picker.locator("input").input_value() == str(value)

@@ -72,7 +72,8 @@ def test_inspect_walks_through_the_last_drawing(default_classifier, mnist):
     assert any("one row of **1,024** numbers" in item.value for item in app.markdown)
     # the input, six grids of conv or BN maps, two pooling pairs: one image per grid, none per map
     assert len(app.get("image")) == 1 + 6 + 2 * 2
-    assert len(app.get("plotly_chart")) == 2 + 2  # dense bars, softmax; the filters tab's two heatmaps
+    # saliency, dense bars, softmax; the filters tab's two heatmaps
+    assert len(app.get("plotly_chart")) == 1 + 2 + 2
 
 
 def test_inspect_shows_a_test_image_and_its_label(mnist):
@@ -205,3 +206,20 @@ def test_how_it_works_does_not_import_tensorflow():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-2:] == ["False", "False"]
+
+
+def test_saliency_shows_integrated_gradients_and_can_be_hidden(default_classifier, mnist):
+    from playground.saliency import integrated_gradients
+
+    digit = mnist.x_test[0]
+    app = open_page(INSPECT, last_digit=digit)
+    charts = len(app.get("plotly_chart"))
+    app.toggle(key="inspect_saliency").set_value(False).run()
+    assert len(app.get("plotly_chart")) == charts - 1
+    app.toggle(key="inspect_saliency").set_value(True).run()
+    assert not app.exception
+    assert len(app.get("plotly_chart")) == charts
+    heatmap = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]
+    expected = integrated_gradients(default_classifier.model, digit, 7)
+    assert heatmap["zmax"] == pytest.approx(np.abs(expected).max(), rel=1e-3)
+    assert "red: raised p(7), blue: lowered it" in [item.value for item in app.caption]

@@ -234,3 +234,25 @@ def test_filter_kernels():
         filter_kernels(deeper, 7)
     with pytest.raises(ValueError, match="choose a filter"):
         filter_kernels(deeper)
+
+
+def test_integrated_gradients_of_a_linear_model_are_input_times_weight():
+    from playground.saliency import integrated_gradients
+
+    model = build_model([make_layer("Flatten"), make_layer("Dense", units=10, activation="linear")])
+    image = RNG.random((28, 28, 1)).astype(np.float32)
+    weights = np.asarray(model.layers[-1].kernel)[:, 4].reshape(28, 28, 1)
+    np.testing.assert_allclose(integrated_gradients(model, image, 4, steps=4), image * weights, atol=1e-5)
+
+
+def test_integrated_gradients_add_up_to_the_change_in_probability(default_classifier, mnist):
+    from playground.saliency import class_score, integrated_gradients
+
+    model = default_classifier.model
+    for index in range(3):
+        image, label = mnist.x_test[index], int(mnist.y_test[index])
+        attributions = integrated_gradients(model, image, label)
+        assert attributions.shape == image.shape
+        change = class_score(model, image, label) - class_score(model, np.zeros_like(image), label)
+        assert attributions.sum() == pytest.approx(change, abs=0.03)
+        assert np.all(attributions[image == 0] == 0)  # no ink, no share
