@@ -31,7 +31,7 @@ from playground.presets import FAST_DEFAULT_TRAINING, preset  # noqa: E402
 from playground.training import TrainingJob, TrainingSettings  # noqa: E402
 
 EPOCHS = 1
-REPEATS = 3
+REPEATS = int(os.environ.get("REPEATS", 3))
 
 
 def unwatched_rate() -> float:

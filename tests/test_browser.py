@@ -9,6 +9,7 @@ import pytest
 from browser import streamlit_server, wait_for_pictures
 from conftest import ROOT
 from PIL import Image
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
@@ -90,4 +91,24 @@ def test_a_photo_upload_shows_its_top_1(browser, app_url, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "photos.png"))
     assert re.fullmatch(r"Top-1: .+ \(\d+\.\d%\)", top.inner_text())
+    page.close()
+
+
+def test_editing_the_kernel_changes_the_convolution(browser, app_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(f"{app_url}/how_it_works")
+    page.get_by_text("Output size").first.wait_for()
+    arithmetic = page.locator("pre code").first
+    assert arithmetic.inner_text().startswith("1×1 + 0×-1")
+    grid = page.get_by_test_id("stDataFrame").first
+    grid.locator("canvas").first.wait_for()
+    kernel = grid.bounding_box()
+    header, row = 35, 34  # the grid's header height and row height, in pixels
+    page.mouse.dblclick(kernel["x"] + 25, kernel["y"] + header + row / 2)  # the top-left weight
+    editor = page.locator(".gdg-input").first  # the cell editor that the double click opened
+    editor.fill("5")
+    editor.press("Enter")
+    expect(arithmetic).to_contain_text("1×5 + 0×-1", timeout=PAGE_TIMEOUT_MS)
+    assert arithmetic.inner_text().endswith("= 7")  # the X's top-left 1 now counts five times
     page.close()

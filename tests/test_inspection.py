@@ -256,3 +256,11 @@ def test_integrated_gradients_add_up_to_the_change_in_probability(default_classi
         change = class_score(model, image, label) - class_score(model, np.zeros_like(image), label)
         assert attributions.sum() == pytest.approx(change, abs=0.03)
         assert np.all(attributions[image == 0] == 0)  # no ink, no share
+
+
+@pytest.mark.parametrize("window, stride", [(2, 2), (3, 1), (3, 2)])
+def test_pooling_equals_numpy_max_and_mean_over_the_windows(window, stride):
+    image = RNG.normal(size=(8, 8))
+    windows = np.lib.stride_tricks.sliding_window_view(image, (window, window))[::stride, ::stride]
+    np.testing.assert_allclose(pool(image, window, stride, "valid", "max"), windows.max(axis=(2, 3)))
+    np.testing.assert_allclose(pool(image, window, stride, "valid", "average"), windows.mean(axis=(2, 3)))
