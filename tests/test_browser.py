@@ -9,7 +9,6 @@ import pytest
 from browser import streamlit_server, wait_for_pictures
 from conftest import ROOT
 from PIL import Image
-from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
@@ -95,6 +94,8 @@ def test_a_photo_upload_shows_its_top_1(browser, app_url, tmp_path):
 
 
 def test_editing_the_kernel_changes_the_convolution(browser, app_url):
+    from playwright.sync_api import expect
+
     page = browser.new_page(viewport={"width": 1400, "height": 1200})
     page.set_default_timeout(PAGE_TIMEOUT_MS)
     page.goto(f"{app_url}/how_it_works")
