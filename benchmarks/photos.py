@@ -109,7 +109,7 @@ def memory(weights: str, folder: str) -> None:
         paths[-1].write_bytes(photo_like(width, height, seed=index))
     with streamlit_server(ROOT, {WEIGHTS_VARIABLE: weights}) as url, sync_playwright() as playwright:
         pid = server_pid(int(url.rsplit(":", 1)[1]))
-        print(f"Server memory (pid {pid}): at start {memory_kb(pid, 'VmRSS') / 1024:.0f} MB")
+        print(f"Server memory (pid {pid}): at start {memory_kb(pid, 'VmRSS') / 1024:.0f} MiB")
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         trainer = browser.new_context().new_page()
         trainer.set_default_timeout(300_000)
@@ -119,18 +119,19 @@ def memory(weights: str, folder: str) -> None:
         trainer.wait_for_timeout(500)
         trainer.get_by_role("button", name="Train").click()
         trainer.get_by_text("images/s").first.wait_for()
-        print(f"  training started:      {memory_kb(pid, 'VmRSS') / 1024:.0f} MB")
+        print(f"  training started:      {memory_kb(pid, 'VmRSS') / 1024:.0f} MiB")
         viewer = browser.new_context().new_page()
         viewer.set_default_timeout(300_000)
         viewer.goto(f"{url}/photos")
         viewer.get_by_text("Upload one or more photos").wait_for()
         viewer.locator("input[type=file]").set_input_files([str(path) for path in paths])
         viewer.wait_for_function("() => document.body.innerText.split('Top-1:').length - 1 >= 3")
-        print(f"  3 photos classified:   {memory_kb(pid, 'VmRSS') / 1024:.0f} MB "
+        print(f"  3 photos classified:   {memory_kb(pid, 'VmRSS') / 1024:.0f} MiB "
               f"(training {'still running' if not trainer.get_by_text('Test accuracy').count() else 'done'})")
         trainer.get_by_text("Test accuracy").wait_for()
-        print(f"  training finished:     {memory_kb(pid, 'VmRSS') / 1024:.0f} MB")
-        print(f"  peak resident memory:  {memory_kb(pid, 'VmHWM') / 1024:.0f} MB (target ≤ 1,536 MB)")
+        print(f"  training finished:     {memory_kb(pid, 'VmRSS') / 1024:.0f} MiB")
+        peak = memory_kb(pid, "VmHWM") * 1024
+        print(f"  peak resident memory:  {peak / 2**20:.0f} MiB = {peak / 1e9:.2f} GB (target ≤ 1.5 GB)")
         browser.close()
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from playground.model import as_probabilities
 
-EVALUATION_BATCH = 1000
+EVALUATION_BATCH = 500  # 1,000 is 0.1 s faster on the test set, and holds twice the memory at once
 
 
 @dataclass(frozen=True)
