@@ -16,8 +16,10 @@ INPUT_SIDE = 168  # six screen pixels per input pixel
 PAIR_WIDTH = 480  # a pooling layer's source and result share one row
 SINGLE_WIDTH = 760
 MAX_SCALE = 8
-# Enlarged feature maps keep sharp pixels instead of the browser's blur.
-PIXELATED = "<style>[data-testid='stImage'] img { image-rendering: pixelated; }</style>"
+# Enlarged feature maps keep sharp pixels instead of the browser's blur. On a phone, a grid
+# wider than the screen shrinks to fit instead of spilling over.
+PIXELATED = ("<style>[data-testid='stImage'] img { image-rendering: pixelated; } "
+             "[data-testid='stImageContainer'] { max-width: 100%; }</style>")
 
 
 def shape_text(shape) -> str:

@@ -42,7 +42,7 @@ def number_grid(values: np.ndarray, title: str, window: tuple[int, int, int] | N
     figure.update_layout(
         title=dict(text=title, font=dict(size=14)), width=side + 20, height=side + 50,
         margin=dict(l=10, r=10, t=40, b=10), font=dict(size=11), plot_bgcolor=EMPTY_COLOR,
-        xaxis=dict(visible=False, range=[-0.5, columns - 0.5]),
+        xaxis=dict(visible=False, range=[-0.5, columns - 0.5], constrain="domain"),
         yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"),
     )
     return figure
