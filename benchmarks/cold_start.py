@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import CHROMIUM_ARGS, chromium_path, free_port  # noqa: E402
+from browser import free_port, launch_chromium  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 RUNS = 5
@@ -49,7 +49,7 @@ def one_cold_start(browser) -> float:
 
 def main() -> None:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         seconds = [one_cold_start(browser) for _ in range(RUNS)]
         browser.close()
     print(f"Cold start, `streamlit run app.py` → home page visible, {RUNS} runs:")

@@ -62,14 +62,12 @@ def server_reruns(model) -> list[float]:
 
 
 def browser_reruns(model_path: Path) -> list[float]:
-    from browser import CHROMIUM_ARGS, chromium_path, streamlit_server
+    from browser import launch_chromium, open_page, streamlit_server
     from playwright.sync_api import sync_playwright
 
     with streamlit_server(ROOT) as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(120_000)
-        page.goto(f"{url}/build_train")
+        browser = launch_chromium(playwright)
+        page = open_page(browser, f"{url}/build_train")
         page.get_by_text("Keep the work").click()
         page.locator("input[type=file]").set_input_files(str(model_path))
         page.get_by_text("is now this session's model").wait_for()

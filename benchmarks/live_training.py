@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import keras  # noqa: E402
-from browser import CHROMIUM_ARGS, chart_point_counts, chromium_path, fill_number, streamlit_server  # noqa: E402
+from browser import chart_point_counts, fill_number, launch_chromium, open_page, streamlit_server  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from playground.data import load_dataset  # noqa: E402
@@ -59,10 +59,8 @@ def chromium_cpu_seconds() -> float:
 
 def watched_run(train_images: int) -> tuple[float, list[tuple[float, int]]]:
     with streamlit_server(ROOT) as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(120_000)
-        page.goto(f"{url}/build_train")
+        browser = launch_chromium(playwright)
+        page = open_page(browser, f"{url}/build_train")
         page.get_by_text("press Train").wait_for()
         fill_number(page, "Epochs", EPOCHS)
         page.wait_for_timeout(500)

@@ -100,7 +100,7 @@ def memory_kb(pid: int, field: str) -> int:
 
 
 def memory(weights: str, folder: str) -> None:
-    from browser import CHROMIUM_ARGS, chromium_path, fill_number, streamlit_server
+    from browser import fill_number, launch_chromium, open_page, streamlit_server
     from playwright.sync_api import sync_playwright
 
     paths = []
@@ -110,19 +110,15 @@ def memory(weights: str, folder: str) -> None:
     with streamlit_server(ROOT, {WEIGHTS_VARIABLE: weights}) as url, sync_playwright() as playwright:
         pid = server_pid(int(url.rsplit(":", 1)[1]))
         print(f"Server memory (pid {pid}): at start {memory_kb(pid, 'VmRSS') / 1024:.0f} MiB")
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        trainer = browser.new_context().new_page()
-        trainer.set_default_timeout(300_000)
-        trainer.goto(f"{url}/build_train")
+        browser = launch_chromium(playwright)
+        trainer = open_page(browser, f"{url}/build_train", timeout_ms=300_000)  # a session of its own
         trainer.get_by_text("press Train").wait_for()
         fill_number(trainer, "Epochs", 2)
         trainer.wait_for_timeout(500)
         trainer.get_by_role("button", name="Train").click()
         trainer.get_by_text("images/s").first.wait_for()
         print(f"  training started:      {memory_kb(pid, 'VmRSS') / 1024:.0f} MiB")
-        viewer = browser.new_context().new_page()
-        viewer.set_default_timeout(300_000)
-        viewer.goto(f"{url}/photos")
+        viewer = open_page(browser, f"{url}/photos", timeout_ms=300_000)
         viewer.get_by_text("Upload one or more photos").wait_for()
         viewer.locator("input[type=file]").set_input_files([str(path) for path in paths])
         viewer.wait_for_function("() => document.body.innerText.split('Top-1:').length - 1 >= 3")

@@ -6,7 +6,7 @@ from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
 from pages.common import LAST_DIGIT_KEY, classifier_or_stop, route_through_app
-from playground.drawing import preprocess_digit
+from playground.drawing import digit_image, preprocess_digit
 from playground.figures import probabilities_figure
 
 CANVAS_SIDE = 300  # fits a phone screen, and leaves room for a fingertip
@@ -34,8 +34,7 @@ def show_prediction(classifier, digit: np.ndarray) -> None:
     st.subheader(f"Prediction: {classifier.class_names[best]} ({probabilities[best]:.1%})")
     st.plotly_chart(probabilities_figure(probabilities, classifier.class_names),
                     config={"displayModeBar": False})
-    preview = Image.fromarray((digit[..., 0] * 255).astype(np.uint8)).resize(
-        (PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.NEAREST)
+    preview = digit_image(digit).resize((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.NEAREST)
     st.image(preview, caption="What the model sees: 28×28 pixels, centred like MNIST",
              width=PREVIEW_SIDE)
 

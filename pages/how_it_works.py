@@ -14,7 +14,9 @@ from playground.convolution import (
     output_size_formula,
     pad_input,
     pool,
+    same_padding,
     step_arithmetic,
+    steps_output,
 )
 from playground.explainer_figures import activation_curves, number_grid, softmax_figure
 
@@ -62,16 +64,17 @@ def convolution_section() -> np.ndarray:
     except ValueError as error:
         st.error(str(error))
         st.stop()
-    step = steps[choose_step(len(steps))]
-    rows, columns = steps[-1].row + 1, steps[-1].column + 1
-    output = np.array([item.total for item in steps]).reshape(rows, columns)
-    padded = pad_input(image, kernel.shape[0], stride, padding)
+    index = choose_step(len(steps))
+    step, output = steps[index], steps_output(steps)
     shown = np.full(output.shape, np.nan)
-    shown.flat[:steps.index(step) + 1] = output.flat[:steps.index(step) + 1]
-    pad = (padded.shape[0] - image.shape[0]) // 2 if padding == "same" else 0
+    shown.flat[:index + 1] = output.flat[:index + 1]  # the cells written so far
+    window = kernel.shape[0]
+    padded = pad_input(image, window, stride, padding)
+    pad = same_padding(image.shape[0], window, stride) if padding == "same" else (0, 0)
     input_column.plotly_chart(number_grid(padded, f"input {image.shape[0]}×{image.shape[1]}",
-                                          window=(step.top, step.left, kernel.shape[0]), padding=pad),
+                                          window=(step.top, step.left, window), padding=pad),
                               config=FIGURE_CONFIG)
+    rows, columns = output.shape
     output_column.plotly_chart(number_grid(shown, f"output {rows}×{columns}", diverging=True,
                                            window=(step.row, step.column, 1)), config=FIGURE_CONFIG)
     st.markdown(f"**Output cell (row {step.row}, column {step.column})**: multiply each input value under "

@@ -2,14 +2,15 @@
 
 import numpy as np
 import streamlit as st
-from PIL import Image
 
 from pages.common import LAST_DIGIT_KEY, classifier_or_stop, dataset, dataset_name_for, route_through_app
 from playground.data import DataFormatError, DataUnavailableError
-from playground.drawing import ink_image, preprocess_digit
+from playground.drawing import digit_image, ink_image, preprocess_digit
 from playground.figures import attribution_figure, kernel_figure, probabilities_figure, vector_figure
 from playground.images import UPLOAD_TYPES, ImageError, open_picture
 from playground.inspection import colorize, conv_kernels, feature_map_grid, filter_kernels, layer_views, tile
+from playground.model import as_probabilities
+from playground.saliency import integrated_gradients
 
 SOURCES = ("Last drawing", "Test image", "Upload")
 INPUT_SIDE = 168  # six screen pixels per input pixel
@@ -24,10 +25,6 @@ PIXELATED = ("<style>[data-testid='stImage'] img { image-rendering: pixelated; }
 
 def shape_text(shape) -> str:
     return " × ".join(str(size) for size in shape)
-
-
-def digit_picture(digit: np.ndarray) -> Image.Image:
-    return Image.fromarray((np.clip(digit[..., 0], 0, 1) * 255).astype(np.uint8))
 
 
 def last_drawing() -> np.ndarray | None:
@@ -65,15 +62,16 @@ def uploaded_digit() -> np.ndarray | None:
     except ImageError as error:
         st.error(str(error))
         return None
-    digit = preprocess_digit(np.asarray(picture))
+    pixels = np.asarray(picture)
+    digit = preprocess_digit(pixels)
     original, ink, converted = st.columns(3)
     original.image(picture, caption=f"{upload.name}: {picture.width}×{picture.height}", width=INPUT_SIDE)
-    ink.image(ink_image(np.asarray(picture)), caption="gray, ink made bright", width=INPUT_SIDE, clamp=True)
+    ink.image(ink_image(pixels), caption="gray, ink made bright", width=INPUT_SIDE, clamp=True)
     if digit is None:
         converted.warning(f"{upload.name}: no digit found. The picture looks blank; upload one with a "
                           "dark digit on a light background, or a light one on dark.")
     else:
-        converted.image(digit_picture(digit), caption="28×28, centred like MNIST", width=INPUT_SIDE,
+        converted.image(digit_image(digit), caption="28×28, centred like MNIST", width=INPUT_SIDE,
                         output_format="PNG")
     return digit
 
@@ -135,7 +133,7 @@ def show_pooled(view) -> None:
         right.caption(f"out: one number per map ({pooled.shape[0]}): the average of that map")
 
 
-def show_layer(view, classifier) -> None:
+def show_layer(view, classifier, probabilities: np.ndarray) -> None:
     activation = view.activation
     with st.container(border=True):
         st.markdown(f"**{activation.name}** · {activation.kind} · output **{shape_text(activation.shape)}**")
@@ -152,15 +150,8 @@ def show_layer(view, classifier) -> None:
         elif view.kind == "vector":
             st.plotly_chart(vector_figure(activation.values), config={"displayModeBar": False})
         else:
-            show_probabilities(classifier, activation.values)
-
-
-def show_probabilities(classifier, outputs: np.ndarray) -> None:
-    from playground.model import as_probabilities
-
-    probabilities = as_probabilities(outputs[np.newaxis])[0]
-    st.plotly_chart(probabilities_figure(probabilities, classifier.class_names),
-                    config={"displayModeBar": False})
+            st.plotly_chart(probabilities_figure(probabilities, classifier.class_names),
+                            config={"displayModeBar": False})
 
 
 def show_walkthrough(classifier, digit: np.ndarray) -> None:
@@ -169,16 +160,16 @@ def show_walkthrough(classifier, digit: np.ndarray) -> None:
     except ValueError as error:
         st.error(f"This model cannot be inspected: {error}")
         return
-    probabilities = classifier.probabilities(digit)[0]
+    probabilities = as_probabilities(activations[-1].values[np.newaxis])[0]  # no second pass
     best = int(np.argmax(probabilities))
     left, middle, right = st.columns([1, 1, 2])
-    left.image(digit_picture(digit), caption="input: 28 × 28 × 1", width=INPUT_SIDE, output_format="PNG")
+    left.image(digit_image(digit), caption="input: 28 × 28 × 1", width=INPUT_SIDE, output_format="PNG")
     right.subheader(f"Prediction: {classifier.class_names[best]} ({probabilities[best]:.1%})")
     right.write("Below, each layer's output for this input, from the first layer to the last.")
     with middle:
         show_saliency(classifier, digit, best)
     for view in layer_views(digit, activations):
-        show_layer(view, classifier)
+        show_layer(view, classifier, probabilities)
 
 
 def show_saliency(classifier, digit: np.ndarray, best: int) -> None:
@@ -187,8 +178,6 @@ def show_saliency(classifier, digit: np.ndarray, best: int) -> None:
                      help="Integrated Gradients: red pixels raised the predicted class's probability, "
                           "blue ones lowered it. They add up to that probability minus a black image's."):
         return
-    from playground.saliency import integrated_gradients
-
     name = classifier.class_names[best]
     attributions = integrated_gradients(classifier.model, digit, best)
     st.plotly_chart(attribution_figure(attributions, name), config={"displayModeBar": False})

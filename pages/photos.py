@@ -8,7 +8,7 @@ from playground.imagenet import INPUT_SIDE, WeightsUnavailableError, heatmap_ove
 from playground.images import UPLOAD_TYPES, ImageError, open_picture
 from playground.inspection import colorize, feature_map_grid
 
-MAX_PHOTOS = 12  # per run: each costs about 0.2 s of the shared model's time
+MAX_PHOTOS = 12  # per run: each holds the shared model for about 0.05 s
 EARLY_MAPS_SHOWN = 16
 THUMBNAIL_SIDE = 600
 

@@ -68,9 +68,12 @@ def convolution_steps(image: np.ndarray, kernel: np.ndarray, stride: int = 1,
 
 
 def convolve(image: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: str = "valid") -> np.ndarray:
-    steps = convolution_steps(image, kernel, stride, padding)
-    rows, columns = steps[-1].row + 1, steps[-1].column + 1
-    return np.array([step.total for step in steps]).reshape(rows, columns)
+    return steps_output(convolution_steps(image, kernel, stride, padding))
+
+
+def steps_output(steps: list[ConvolutionStep]) -> np.ndarray:
+    """The output map that `steps` (all of one convolution's, in order) write."""
+    return np.array([step.total for step in steps]).reshape(steps[-1].row + 1, steps[-1].column + 1)
 
 
 def pool(image: np.ndarray, window: int, stride: int | None = None, padding: str = "valid",

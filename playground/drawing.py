@@ -90,3 +90,8 @@ def center_by_mass(digit: np.ndarray, side: int) -> np.ndarray:
     field = np.zeros((side, side), np.float32)
     field[top:top + height, left:left + width] = digit
     return field
+
+
+def digit_image(digit: np.ndarray) -> Image.Image:
+    """The model's (28, 28, 1) input as an 8-bit grayscale picture, for showing it."""
+    return Image.fromarray((np.clip(digit[..., 0], 0.0, 1.0) * 255).astype(np.uint8))

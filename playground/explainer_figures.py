@@ -11,15 +11,17 @@ from playground.activations import activation, derivative
 WINDOW_COLOR = "#e4572e"
 PADDING_COLOR = "#8fa7c9"
 EMPTY_COLOR = "#eef0f4"  # cells not computed yet
+COLORS = ("#e4572e", "#4c72b0", "#55a868", "#8172b2", "#ccb974", "#64b5cd", "#937860")
 CELL_PIXELS = 34  # big enough for a number like -0.25 in each cell
 
 
 def number_grid(values: np.ndarray, title: str, window: tuple[int, int, int] | None = None,
-                padding: int = 0, diverging: bool = False) -> go.Figure:
+                padding: tuple[int, int] = (0, 0), diverging: bool = False) -> go.Figure:
     """A heatmap with each cell's number written on it; NaN cells stay empty.
 
     `window` (top, left, size) outlines the kernel's or pool's current position, and
-    `padding` outlines the original input inside a padded one.
+    `padding` (rows or columns added before, after) outlines the original input inside a
+    padded one.
     """
     values = np.asarray(values, dtype=float)
     rows, columns = values.shape
@@ -31,9 +33,10 @@ def number_grid(values: np.ndarray, title: str, window: tuple[int, int, int] | N
         hovertemplate="row %{y}, column %{x}: %{z:.3g}<extra></extra>", showscale=False, xgap=1, ygap=1,
         **scale,
     ))
-    if padding:
-        figure.add_shape(type="rect", x0=padding - 0.5, y0=padding - 0.5, x1=columns - padding - 0.5,
-                         y1=rows - padding - 0.5, line=dict(color=PADDING_COLOR, width=2, dash="dash"))
+    before, after = padding
+    if before or after:
+        figure.add_shape(type="rect", x0=before - 0.5, y0=before - 0.5, x1=columns - after - 0.5,
+                         y1=rows - after - 0.5, line=dict(color=PADDING_COLOR, width=2, dash="dash"))
     if window is not None:
         top, left, size = window
         figure.add_shape(type="rect", x0=left - 0.5, y0=top - 0.5, x1=left + size - 0.5, y1=top + size - 0.5,
@@ -81,6 +84,3 @@ def softmax_figure(scores: np.ndarray, probabilities: np.ndarray) -> go.Figure:
     figure.update_yaxes(range=[0, 1.15], tickformat=".0%", row=1, col=2)
     figure.update_layout(height=280, margin=dict(l=10, r=10, t=40, b=10))
     return figure
-
-
-COLORS = ("#e4572e", "#4c72b0", "#55a868", "#8172b2", "#ccb974", "#64b5cd", "#937860")

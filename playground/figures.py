@@ -113,13 +113,17 @@ def kernel_figure(grid: np.ndarray, height: int = 260) -> go.Figure:
 
     The colour scale is symmetric around 0 so that the sign of a weight is read at a glance.
     """
-    limit = float(np.nanmax(np.abs(grid))) or 1.0
-    figure = go.Figure(go.Heatmap(
-        z=grid, colorscale="RdBu_r", zmid=0.0, zmin=-limit, zmax=limit, hoverongaps=False,
-        hovertemplate="weight %{z:.3f}<extra></extra>", colorbar=dict(thickness=12),
-    ))
-    figure.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
-                         xaxis=dict(visible=False, constrain="domain"),
+    figure = signed_heatmap(grid, "weight %{z:.3f}<extra></extra>", colorbar=dict(thickness=12))
+    figure.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10))
+    return figure
+
+
+def signed_heatmap(values: np.ndarray, hovertemplate: str, **heatmap_options) -> go.Figure:
+    """Square cells, red above 0 and blue below, on a colour scale symmetric around 0."""
+    limit = float(np.nanmax(np.abs(values))) or 1.0
+    figure = go.Figure(go.Heatmap(z=values, colorscale="RdBu_r", zmid=0.0, zmin=-limit, zmax=limit,
+                                  hoverongaps=False, hovertemplate=hovertemplate, **heatmap_options))
+    figure.update_layout(xaxis=dict(visible=False, constrain="domain"),
                          yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"))
     return figure
 
@@ -151,12 +155,7 @@ def top_classes_figure(names: list[str], probabilities: list[float]) -> go.Figur
 def attribution_figure(attributions: np.ndarray, class_name: str) -> go.Figure:
     """Integrated Gradients over the 28×28 input: red raised the class's probability, blue lowered it."""
     values = np.asarray(attributions, dtype=float).reshape(attributions.shape[:2])
-    limit = float(np.abs(values).max()) or 1.0
-    figure = go.Figure(go.Heatmap(
-        z=values, colorscale="RdBu_r", zmid=0.0, zmin=-limit, zmax=limit, showscale=False,
-        hovertemplate=f"row %{{y}}, column %{{x}}: %{{z:+.4f}} to p({class_name})<extra></extra>",
-    ))
-    figure.update_layout(width=190, height=190, margin=dict(l=0, r=0, t=0, b=0),
-                         xaxis=dict(visible=False, constrain="domain"),
-                         yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"))
+    figure = signed_heatmap(
+        values, f"row %{{y}}, column %{{x}}: %{{z:+.4f}} to p({class_name})<extra></extra>", showscale=False)
+    figure.update_layout(width=190, height=190, margin=dict(l=0, r=0, t=0, b=0))
     return figure

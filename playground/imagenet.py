@@ -23,6 +23,9 @@ import tensorflow as tf
 from keras.applications import resnet50
 from PIL import Image
 
+from playground.activations import softmax
+from playground.inspection import colorize
+
 WEIGHTS_VARIABLE = "PLAYGROUND_RESNET50_WEIGHTS"
 CLASSES_PATH = Path(__file__).resolve().parent.parent / "assets" / "imagenet_classes.json"
 INPUT_SIDE = 224
@@ -148,11 +151,6 @@ class PhotoClassifier:
         return early, last_conv, logits, tape.gradient(top_score, last_conv)
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits.astype(np.float64) - logits.max())
-    return shifted / shifted.sum()
-
-
 def grad_cam(feature_maps: np.ndarray, gradients: np.ndarray) -> np.ndarray:
     """Grad-CAM (Selvaraju et al., 2017): maps weighted by their mean gradient, ReLU, scaled to [0, 1].
 
@@ -167,8 +165,6 @@ def grad_cam(feature_maps: np.ndarray, gradients: np.ndarray) -> np.ndarray:
 
 def heatmap_overlay(square: Image.Image, heatmap: np.ndarray, opacity: float = 0.5) -> Image.Image:
     """The heatmap, smoothly enlarged to the photo's square, laid over it in warm colours."""
-    from playground.inspection import colorize
-
     enlarged = Image.fromarray((heatmap * 255).astype(np.uint8)).resize(square.size, Image.Resampling.BICUBIC)
     colored = Image.fromarray(colorize(np.asarray(enlarged, np.float32) / 255.0))
     return Image.blend(square.convert("RGB"), colored, opacity)

@@ -31,14 +31,14 @@ POOLING_KINDS = ("MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D")
 
 @dataclass(frozen=True)
 class LayerView:
-    """How the Inspect page shows one layer: `kind` is one of VIEW_KINDS."""
+    """How the Inspect page shows one layer.
+
+    `kind` is "maps", "pooled", "flatten", "vector", "probabilities" or "inactive" (Dropout).
+    """
 
     activation: LayerActivation
     kind: str
     source: LayerActivation | None = None  # for pooling and Flatten, what went in
-
-
-VIEW_KINDS = ("maps", "pooled", "flatten", "vector", "probabilities", "inactive")
 
 
 def layer_views(image: np.ndarray, activations: list[LayerActivation]) -> list[LayerView]:

@@ -86,3 +86,15 @@ def wait_for_pictures(page, count: int) -> None:
     """Wait until at least `count` images on the page have loaded."""
     page.wait_for_function(
         f"() => [...document.images].filter(i => i.complete && i.naturalWidth > 0).length >= {count}")
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium with the flags this machine needs (Playwright cannot download one)."""
+    return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+
+
+def open_page(browser, url: str, width: int = 1400, height: int = 1000, timeout_ms: int = 120_000):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.set_default_timeout(timeout_ms)
+    page.goto(url)
+    return page

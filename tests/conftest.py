@@ -32,17 +32,16 @@ def mnist():
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium driven by Playwright, shared by the browser tests."""
-    from browser import CHROMIUM_ARGS, chromium_path
+    from browser import chromium_path, launch_chromium
 
-    executable = chromium_path()
-    if executable is None:
+    if chromium_path() is None:
         skip_unless_ci("Chromium is not installed (apt-get install chromium).")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         skip_unless_ci("Playwright is not installed (pip install -r requirements-dev.txt).")
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        launched = launch_chromium(playwright)
         yield launched
         launched.close()
 
