@@ -6,13 +6,15 @@ import numpy as np
 import streamlit as st
 
 from pages.builder_ui import sidebar_builder
-from pages.common import SESSION_MODEL_KEY, dataset, route_through_app
+from pages.common import SESSION_MODEL_KEY, dataset, route_through_app, session_connected_check
 from playground.data import DATASETS, DataFormatError, DataUnavailableError
 from playground.export import keras_script
 from playground.figures import confusion_figure, per_class_figure, stack_diagram, training_figure
 from playground.layers import StackError, check_budget, summary_rows, trace_shapes
-from playground.model import Classifier, build_model, load_uploaded_model, model_bytes
+from playground.model import Classifier, build_model, copy_model, model_bytes
 from playground.presets import FAST_DEFAULT_TRAINING
+from playground.queue import training_queue
+from playground.text import duration, literal, ordinal
 from playground.training import (
     OPTIMIZERS,
     SCHEDULES,
@@ -21,6 +23,7 @@ from playground.training import (
     TrainingSettings,
     stop_when_collected,
 )
+from playground.uploads import UploadRefused, load_uploaded_model
 
 # The script thread redraws the live charts this often while training runs. Two redraws a
 # second keep the charts lively; each costs Chromium a Plotly re-render on the same two
@@ -29,8 +32,7 @@ POLL_SECONDS = 0.4
 GRID_IMAGES = 16
 GRID_COLUMNS = 8
 SETTINGS_KEY = "train_settings"
-STATE_TEXT = {"queued": "Queued: another training is running on this server; yours starts when it ends.",
-              "evaluating": "Evaluating on the test set…", "stopping": "Stopping…"}
+STATE_TEXT = {"evaluating": "Evaluating on the test set…", "stopping": "Stopping…"}
 
 
 def show_architecture(stack: list[dict], infos: list) -> None:
@@ -74,19 +76,26 @@ def start_training(stack: list[dict], dataset_name: str, settings: TrainingSetti
     try:
         check_budget(trace_shapes(stack), settings.batch_size)
         data = dataset(dataset_name)
-        job = TrainingJob(build_model(stack), data, settings)
+        job = TrainingJob(build_model(stack, seed=settings.seed), data, settings,
+                          owner_connected=session_connected_check())
     except (ValueError, StackError, DataUnavailableError, DataFormatError) as error:
         st.error(str(error))
         return False
-    previous = st.session_state.get("training_job")
-    if previous is not None:
-        previous.request_stop()
     owner = SessionToken()
     stop_when_collected(owner, job)
     st.session_state.update(training_job=job, training_job_owner=owner, training_stack=stack,
                             training_dataset=dataset_name)
     job.start()
     return True
+
+
+def slot_problem() -> str | None:
+    """A message if the server's training-slot setting is bad; training is off until it is fixed."""
+    try:
+        training_queue()
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def training_controls(stack, dataset_name, settings, error) -> None:
@@ -105,33 +114,52 @@ def training_controls(stack, dataset_name, settings, error) -> None:
         st.rerun()
 
 
+def queue_text(snapshot) -> str:
+    if snapshot.place_in_line is None:
+        return "Queued: starting…"
+    seconds = snapshot.seconds_to_wait
+    wait = "" if seconds is None else f" · starts in about {duration(seconds)}"
+    return (f"Queued: {ordinal(snapshot.place_in_line)} in line{wait}. Other learners are training on this "
+            "server; yours starts by itself, and you may visit other pages meanwhile.")
+
+
 def progress_text(snapshot) -> str:
     progress = snapshot.progress
+    if snapshot.state == "queued":
+        return queue_text(snapshot)
     if snapshot.state in STATE_TEXT:
         return STATE_TEXT[snapshot.state]
+    if not snapshot.started:
+        return "Starting: preparing the first batch…"
     left = "" if progress.seconds_left is None else f" · about {progress.seconds_left:.0f} s left"
     return (f"Epoch {progress.epoch}/{progress.epochs} · batch {progress.batch}/{progress.batches_per_epoch}"
             f" · {progress.samples_per_second:,.0f} images/s{left}")
 
 
-def draw_live(snapshot, slots: dict, frame: int) -> None:
-    progress = snapshot.progress
-    done = ((progress.epoch - 1) * progress.batches_per_epoch + progress.batch) / max(
-        1, progress.epochs * progress.batches_per_epoch)
-    slots["progress"].progress(min(1.0, max(0.0, done)), text=progress_text(snapshot))
+def draw_progress(snapshot, slot) -> None:
+    slot.progress(snapshot.progress.fraction, text=progress_text(snapshot))
+
+
+def draw_chart(snapshot, slot, frame: int) -> None:
     # A static plot skips Plotly's hover and zoom layers: much less work per live redraw.
-    slots["chart"].plotly_chart(training_figure(snapshot), key=f"training_chart_{frame}",
-                                config={"staticPlot": snapshot.active, "displayModeBar": False})
+    slot.plotly_chart(training_figure(snapshot), key=f"training_chart_{frame}",
+                      config={"staticPlot": snapshot.active, "displayModeBar": False})
 
 
-def follow_training(job: TrainingJob) -> None:
-    """Redraw from the script thread until the job ends; the job's thread never calls Streamlit."""
-    slots = {"progress": st.empty(), "chart": st.empty()}
+def follow_training(job: TrainingJob):
+    """Redraw from the script thread until the job ends; the job's thread never calls Streamlit.
+
+    The progress line is sent on every beat, even when nothing changed: Streamlit acts on a
+    rerun or stop request (a click on Stop, a page switch) only at an st.* call, so a loop
+    without one would freeze a queued learner's page until someone else's training ended.
+    """
+    progress_slot, chart_slot = st.empty(), st.empty()
     frame, drawn, next_draw = 0, None, time.monotonic()
     while True:
         snapshot = job.snapshot()
-        if snapshot != drawn:  # nothing new (queued, or a slow batch): nothing to send
-            draw_live(snapshot, slots, frame)
+        draw_progress(snapshot, progress_slot)
+        if snapshot.batch_points != getattr(drawn, "batch_points", None) or snapshot.state != drawn.state:
+            draw_chart(snapshot, chart_slot, frame)  # the chart only when it has something new
             drawn, frame = snapshot, frame + 1
         if not snapshot.active:
             return snapshot
@@ -142,8 +170,9 @@ def follow_training(job: TrainingJob) -> None:
 def publish_model(job: TrainingJob, snapshot) -> None:
     """The trained model becomes this session's model, for Draw and Inspect."""
     data_title = DATASETS[st.session_state.training_dataset]["title"]
+    # A copy: Continue trains job.model on another thread while Draw and Inspect call this one.
     st.session_state[SESSION_MODEL_KEY] = Classifier(
-        job.model, "Your model", job.data.class_names,
+        copy_model(job.model), "Your model", job.data.class_names,
         description=f"trained here on {data_title}, {snapshot.evaluation.accuracy:.2%} test accuracy")
 
 
@@ -207,7 +236,7 @@ def saved_model(job: TrainingJob, snapshot) -> bytes:
     """The .keras bytes of the job's model, saved once per result rather than on every rerun."""
     cached = st.session_state.get("saved_model")
     if cached is None or cached[0] is not snapshot.evaluation:
-        cached = (snapshot.evaluation, model_bytes(job.model))
+        cached = (snapshot.evaluation, model_bytes(job.model, st.session_state.training_dataset))
         st.session_state.saved_model = cached
     return cached[1]
 
@@ -227,17 +256,46 @@ def keep_the_work(stack, settings, dataset_name) -> None:
                                        icon=":material/code:")
             except StackError as error:
                 export.caption(f"Fix the stack to export it: {error}")
-        upload = st.file_uploader("Use a trained model (.keras)", type=["keras"], key="model_upload")
-        if upload is not None:
-            try:
-                model = load_uploaded_model(upload.getvalue())
-            except ValueError as error:
-                st.error(f"{upload.name}: {error}")
-            else:
-                st.session_state[SESSION_MODEL_KEY] = Classifier(
-                    model, "Uploaded model", tuple(str(digit) for digit in range(10)),
-                    description=f"loaded from {upload.name}")
-                st.success(f"{upload.name} is now this session's model: Draw uses it.")
+        model_upload(dataset_name)
+
+
+def model_upload(dataset_name: str) -> None:
+    """Load a new upload once (a file stays in the uploader across reruns), then keep saying
+    what became of it while it stays there."""
+    upload = st.file_uploader("Use a trained model (.keras or .h5)", key="model_upload",
+                              help="A Keras model of built-in layers that takes 28×28×1 images and scores "
+                                   "10 classes, saved with model.save('name.keras').")
+    if upload is None:
+        return
+    outcome = st.session_state.get("upload_outcome")
+    if outcome is None or outcome["file_id"] != upload.file_id:
+        outcome = apply_upload(upload.name, upload.getvalue(), dataset_name)
+        outcome["file_id"] = upload.file_id
+        st.session_state.upload_outcome = outcome
+    if outcome["error"]:
+        st.error(outcome["error"])
+    elif st.session_state.get(SESSION_MODEL_KEY) is outcome["classifier"]:
+        st.success(outcome["message"])
+        for note in outcome["notes"]:
+            st.info(note)
+
+
+def apply_upload(file_name: str, raw: bytes, dataset_name: str) -> dict:
+    """Load an uploaded model and make it the session's model; a refusal is a message."""
+    name = literal(file_name)
+    try:
+        uploaded = load_uploaded_model(raw)
+    except UploadRefused as error:
+        return {"error": f"{name}: {error}"}
+    data_name = uploaded.dataset or dataset_name
+    title = DATASETS[data_name]["title"]
+    classifier = Classifier(uploaded.model, "Uploaded model", DATASETS[data_name]["class_names"],
+                            description=f"loaded from {file_name}, with {title}'s classes")
+    st.session_state[SESSION_MODEL_KEY] = classifier
+    origin = "as its file says" if uploaded.dataset else "from the Data set setting above"
+    return {"error": None, "classifier": classifier, "notes": [literal(note) for note in uploaded.notes],
+            "message": f"{name} is now this session's model, with {title}'s classes ({origin}): "
+                       "Draw and Inspect use it."}
 
 
 def main() -> None:
@@ -247,13 +305,20 @@ def main() -> None:
     if error is None:
         show_architecture(stack, infos)
     dataset_name, settings = training_settings()
-    training_controls(stack, dataset_name, settings, error)
+    problem = slot_problem()
+    if problem:
+        st.error(problem)
+    training_controls(stack, dataset_name, settings, error or problem)
     keep_the_work(stack, settings, dataset_name)
     job = st.session_state.get("training_job")
     if job is None:
         st.info("Pick a preset or build a stack in the sidebar, then press **Train**.")
         return
-    was_active = job.snapshot().active
+    snapshot = job.snapshot()
+    if snapshot.state == "stopped" and not snapshot.started:
+        st.info("Stopped before it started: press **Train** to queue again.")
+        return
+    was_active = snapshot.active
     snapshot = follow_training(job)
     if was_active:
         st.rerun()  # the run ended while this script drew it: draw the page afresh, with results

@@ -6,7 +6,11 @@ user trains lives in `st.session_state` and belongs to that browser session alon
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
+
+from playground.text import literal
 
 SESSION_MODEL_KEY = "session_classifier"
 LAST_DIGIT_KEY = "last_digit"  # the last 28×28 drawing, for Inspect and How it works
@@ -41,6 +45,24 @@ def route_through_app() -> None:
         st.rerun()
 
 
+def session_connected_check() -> Callable[[], bool]:
+    """A function that tells, from any thread, whether this browser session is still connected.
+
+    Private API, checked on Streamlit 1.67: `Runtime.is_active_session` is False from the
+    moment a tab's websocket closes (a closed or reloaded tab), while Streamlit keeps the
+    session itself for `server.disconnectedSessionTTL` (120 s) and drops it only when some
+    other session disconnects. Outside a running server (AppTest), always True.
+    """
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    if context is None or not Runtime.exists():
+        return lambda: True
+    runtime, session_id = Runtime.instance(), context.session_id
+    return lambda: runtime.is_active_session(session_id)
+
+
 def session_classifier():
     """This session's own model if it trained one, else the shared default model."""
     return st.session_state.get(SESSION_MODEL_KEY) or default_classifier()
@@ -53,7 +75,7 @@ def classifier_or_stop():
     except (FileNotFoundError, OSError, ValueError) as error:
         st.error(f"No model to work with: {error}")
         st.stop()
-    st.caption(f"Using **{classifier.title}**: {classifier.description}.")
+    st.caption(f"Using **{classifier.title}**: {literal(classifier.description)}.")
     return classifier
 
 

@@ -156,11 +156,12 @@ def show_layer(view, classifier, probabilities: np.ndarray) -> None:
 
 def show_walkthrough(classifier, digit: np.ndarray) -> None:
     try:
-        activations = classifier.activation_probe().activations(digit)
+        probe = classifier.activation_probe()
+        activations = probe.activations(digit)
     except ValueError as error:
         st.error(f"This model cannot be inspected: {error}")
         return
-    probabilities = as_probabilities(activations[-1].values[np.newaxis])[0]  # no second pass
+    probabilities = as_probabilities(activations[-1].values, classifier.from_logits)  # no second pass
     best = int(np.argmax(probabilities))
     left, middle, right = st.columns([1, 1, 2])
     left.image(digit_image(digit), caption="input: 28 × 28 × 1", width=INPUT_SIDE, output_format="PNG")
@@ -168,7 +169,7 @@ def show_walkthrough(classifier, digit: np.ndarray) -> None:
     right.write("Below, each layer's output for this input, from the first layer to the last.")
     with middle:
         show_saliency(classifier, digit, best)
-    for view in layer_views(digit, activations):
+    for view in layer_views(digit, activations, probe.sources):
         show_layer(view, classifier, probabilities)
 
 
@@ -179,7 +180,7 @@ def show_saliency(classifier, digit: np.ndarray, best: int) -> None:
                           "blue ones lowered it. They add up to that probability minus a black image's."):
         return
     name = classifier.class_names[best]
-    attributions = integrated_gradients(classifier.model, digit, best)
+    attributions = integrated_gradients(classifier.model, digit, best, classifier.from_logits)
     st.plotly_chart(attribution_figure(attributions, name), config={"displayModeBar": False})
     st.caption(f"red: raised p({name}), blue: lowered it")
 

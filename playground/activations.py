@@ -40,5 +40,7 @@ def derivative(name: str, x: np.ndarray) -> np.ndarray:
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
-    shifted = np.exp(np.asarray(scores, np.float64) - np.max(scores))
-    return shifted / shifted.sum()
+    """Softmax over the last axis, so one row or a batch of rows."""
+    scores = np.asarray(scores, np.float64)
+    shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)

@@ -8,6 +8,8 @@ from plotly.subplots import make_subplots
 
 HIGHLIGHT_COLOR = "#e4572e"
 BAR_COLOR = "#8fa7c9"
+LINE_COLOR = "#3b5b92"
+SMOOTHING = 0.6  # weight of the past in the training curves' moving average
 
 
 def probabilities_figure(probabilities: np.ndarray, class_names: tuple[str, ...]) -> go.Figure:
@@ -29,29 +31,45 @@ def probabilities_figure(probabilities: np.ndarray, class_names: tuple[str, ...]
 
 
 def training_figure(snapshot) -> go.Figure:
-    """Loss and accuracy side by side: training per batch chunk, validation per epoch.
+    """Loss and accuracy side by side: training batches as they went, validation per epoch.
 
-    One figure for both, so the browser re-renders one chart per live update, not two.
+    Each training point is the mean of the batches since the one before (a tenth of a
+    second of training), drawn faintly, with a smoothed line through them. One figure for
+    both, so the browser re-renders one chart per live update, not two.
     """
     figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"), horizontal_spacing=0.1)
     points = snapshot.batch_points
+    positions = [point[0] for point in points]
     epochs = [point["epoch"] for point in snapshot.epoch_points if "val_loss" in point]
     for column, metric in ((1, "loss"), (2, "accuracy")):
+        values = np.array([point[column] for point in points], np.float64)
         figure.add_trace(go.Scatter(
-            x=[point[0] for point in points], y=[point[column] for point in points], mode="lines",
-            name="training", legendgroup="training", showlegend=column == 1,
-            line=dict(color=BAR_COLOR, width=2)), row=1, col=column)
+            x=positions, y=values, mode="lines", name="training batches", legendgroup="batches",
+            showlegend=column == 1, line=dict(color=BAR_COLOR, width=1), opacity=0.3), row=1, col=column)
+        figure.add_trace(go.Scatter(
+            x=positions, y=smoothed(values), mode="lines",
+            name="training, smoothed", legendgroup="training", showlegend=column == 1,
+            line=dict(color=LINE_COLOR, width=2)), row=1, col=column)
         figure.add_trace(go.Scatter(
             x=epochs, y=[point[f"val_{metric}"] for point in snapshot.epoch_points if "val_loss" in point],
             mode="lines+markers", name="validation", legendgroup="validation", showlegend=column == 1,
             line=dict(color=HIGHLIGHT_COLOR, width=2)), row=1, col=column)
     span = [0, max(1, snapshot.progress.epochs)]
-    figure.update_xaxes(title_text="epoch", range=span)
+    figure.update_xaxes(title_text="epoch (each faint point: the batches since the one before)", range=span)
     figure.update_yaxes(rangemode="tozero", row=1, col=1)
     figure.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=2)
     figure.update_layout(height=300, margin=dict(l=10, r=10, t=50, b=10), uirevision="training",
                          legend=dict(orientation="h", y=1.12, yanchor="bottom", x=1, xanchor="right"))
     return figure
+
+
+def smoothed(values: np.ndarray, weight: float = SMOOTHING) -> np.ndarray:
+    """An exponential moving average, corrected for its start as in Adam (TensorBoard's smoothing)."""
+    result, average = np.empty_like(values), 0.0
+    for index, value in enumerate(values):
+        average = weight * average + (1 - weight) * value
+        result[index] = average / (1 - weight ** (index + 1))
+    return result
 
 
 def confusion_figure(confusion: np.ndarray, class_names: tuple[str, ...]) -> go.Figure:

@@ -41,12 +41,25 @@ class LayerView:
     source: LayerActivation | None = None  # for pooling and Flatten, what went in
 
 
-def layer_views(image: np.ndarray, activations: list[LayerActivation]) -> list[LayerView]:
-    """One view per layer, each pooling layer paired with the maps it pooled."""
-    views, previous = [], LayerActivation("input", "Input", np.asarray(image, np.float32))
-    for index, current in enumerate(activations):
-        views.append(LayerView(current, _view_kind(current, index == len(activations) - 1), previous))
-        previous = current
+MODEL_INPUT = -1  # a source index: the layer reads the model's input image
+SEVERAL_INPUTS = None  # a source index: the layer merges several tensors (Add, Concatenate)
+
+
+def layer_views(image: np.ndarray, activations: list[LayerActivation],
+                sources: list[int | None] | None = None) -> list[LayerView]:
+    """One view per layer, each pooling layer paired with the maps it really pooled.
+
+    `sources[i]` is the index of the layer whose output layer i reads (MODEL_INPUT for the
+    image, SEVERAL_INPUTS for a merge), from `ActivationProbe.sources`; without it, each
+    layer reads the one before it, as in a plain stack."""
+    if sources is None:
+        sources = list(range(MODEL_INPUT, len(activations) - 1))
+    image_activation = LayerActivation("input", "Input", np.asarray(image, np.float32))
+    views = []
+    for index, (current, source) in enumerate(zip(activations, sources, strict=True)):
+        feeding = None if source is SEVERAL_INPUTS else image_activation if source == MODEL_INPUT \
+            else activations[source]
+        views.append(LayerView(current, _view_kind(current, index == len(activations) - 1), feeding))
     return views
 
 
@@ -71,6 +84,7 @@ class ActivationProbe:
         self.layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
         inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
         self.probe = keras.Model(inputs, [layer.output for layer in self.layers])
+        self.sources = _source_indices(self.layers)
         self._lock = threading.Lock()
 
     def activations(self, image: np.ndarray) -> list[LayerActivation]:
@@ -81,6 +95,20 @@ class ActivationProbe:
             outputs = [outputs]
         return [LayerActivation(layer.name, type(layer).__name__, np.asarray(output)[0])
                 for layer, output in zip(self.layers, outputs, strict=True)]
+
+
+def _source_indices(layers: list[keras.layers.Layer]) -> list[int | None]:
+    """For each layer, the index of the layer that produced its input, from the model's graph."""
+    position = {id(layer): index for index, layer in enumerate(layers)}
+    sources = []
+    for layer in layers:
+        inputs = layer.input
+        if isinstance(inputs, (list, tuple)):
+            sources.append(SEVERAL_INPUTS)
+            continue
+        producer = inputs._keras_history.operation  # Keras 3's record of which layer made a tensor
+        sources.append(position.get(id(producer), MODEL_INPUT))
+    return sources
 
 
 def conv_kernels(model: keras.Model) -> list[tuple[str, np.ndarray]]:

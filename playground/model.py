@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import tempfile
 import threading
@@ -13,29 +12,39 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from playground.activations import softmax
 from playground.inspection import ActivationProbe
 from playground.layers import trace_shapes
+from playground.uploads import METADATA_ENTRY
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 DEFAULT_MODEL_PATH = ASSETS_DIR / "default_model.keras"
 # Keras' default of 0.99 needs hundreds of steps before the moving statistics are usable, so
 # the short trainings learners run would evaluate far worse than they trained.
 BATCH_NORM_MOMENTUM = 0.9
+# A last layer with one of these activations outputs probabilities; any other, logits.
+PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid")
 
 
-def build_model(stack: list[dict], input_shape=(28, 28, 1), num_classes: int = 10) -> keras.Model:
-    """A functional Keras model for `stack`, validated first so errors name the layer."""
+def build_model(stack: list[dict], input_shape=(28, 28, 1), num_classes: int = 10,
+                seed: int = 0) -> keras.Model:
+    """A functional Keras model for `stack`, validated first so errors name the layer.
+
+    Layer i's weights start from seed `seed + i`, so the same stack and seed give the same
+    network here and in the exported script, whatever else the server is doing."""
     infos = trace_shapes(stack, input_shape, num_classes)
     inputs = keras.Input(shape=tuple(input_shape), name="image")
     outputs = inputs
-    for info in infos:
-        outputs = keras_layer(info.spec, info.name)(outputs)
+    for index, info in enumerate(infos):
+        outputs = keras_layer(info.spec, info.name, seed + index)(outputs)
     return keras.Model(inputs, outputs, name="playground_cnn")
 
 
-def keras_layer(spec: dict, name: str) -> keras.layers.Layer:
+def keras_layer(spec: dict, name: str, seed: int = 0) -> keras.layers.Layer:
     """The Keras layer for one complete spec (see `playground.layers.make_layer`)."""
     settings = {key: value for key, value in spec.items() if key != "type"}
+    if spec["type"] in ("Conv2D", "Dense"):
+        settings["kernel_initializer"] = keras.initializers.GlorotUniform(seed=seed)
     if spec["type"] == "Conv2D":
         return keras.layers.Conv2D(name=name, **settings)
     if spec["type"] in ("MaxPooling2D", "AveragePooling2D"):
@@ -45,7 +54,7 @@ def keras_layer(spec: dict, name: str) -> keras.layers.Layer:
     if spec["type"] in ("Flatten", "GlobalAveragePooling2D"):
         return getattr(keras.layers, spec["type"])(name=name)
     if spec["type"] == "Dropout":
-        return keras.layers.Dropout(name=name, **settings)
+        return keras.layers.Dropout(name=name, seed=seed, **settings)
     if spec["type"] == "Dense":
         return keras.layers.Dense(name=name, **settings)
     if spec["type"] == "Activation":
@@ -68,6 +77,10 @@ class Classifier:
     description: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _probe: ActivationProbe | None = field(default=None, repr=False)
+    from_logits: bool = field(init=False)
+
+    def __post_init__(self):
+        self.from_logits = not outputs_probabilities(self.model)
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities for a batch of (28, 28, 1) float images in [0, 1]."""
@@ -76,7 +89,7 @@ class Classifier:
             batch = batch[np.newaxis]
         with self._lock:
             outputs = np.asarray(self.model(batch, training=False))
-        return as_probabilities(outputs)
+        return as_probabilities(outputs, self.from_logits)
 
     def activation_probe(self) -> ActivationProbe:
         """The one multi-output model for Inspect, built on first use and kept with the model."""
@@ -86,19 +99,33 @@ class Classifier:
             return self._probe
 
 
-def as_probabilities(outputs: np.ndarray) -> np.ndarray:
-    """Rows that sum to 1, whatever the last activation.
+def outputs_probabilities(model: keras.Model) -> bool:
+    """True if the last layer squashes its outputs (softmax or sigmoid), False for logits.
 
-    Softmax rows pass unchanged, sigmoid scores (the blog's baseline) are rescaled to sum
-    to 1, and anything outside [0, 1] is taken as logits and put through a softmax.
-    """
-    outputs = outputs.astype(np.float64)
-    if outputs.min() >= 0.0 and outputs.max() <= 1.0:
-        totals = outputs.sum(axis=-1, keepdims=True)
-        return np.divide(outputs, totals, out=np.full_like(outputs, 1.0 / outputs.shape[-1]),
-                         where=totals > 0)
-    shifted = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
+    Decided once per model from its last layer: guessing from the values would give the
+    same image different probabilities depending on what else is in its batch."""
+    last = model.layers[-1]
+    if isinstance(last, keras.layers.Softmax):
+        return True
+    return getattr(getattr(last, "activation", None), "__name__", "") in PROBABILITY_ACTIVATIONS
+
+
+def as_probabilities(outputs: np.ndarray, from_logits: bool) -> np.ndarray:
+    """Rows that sum to 1: logits through a softmax; softmax rows unchanged, and sigmoid
+    scores (the blog's baseline) rescaled to sum to 1."""
+    outputs = np.asarray(outputs, np.float64)
+    if from_logits:
+        return softmax(outputs)
+    totals = outputs.sum(axis=-1, keepdims=True)
+    return np.divide(outputs, totals, out=np.full_like(outputs, 1.0 / outputs.shape[-1]), where=totals > 0)
+
+
+def copy_model(model: keras.Model) -> keras.Model:
+    """A separate model with the same layers and weights: what a page may call while the
+    original goes on training (Continue) on another thread."""
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    return clone
 
 
 def load_default_classifier(path: Path = DEFAULT_MODEL_PATH) -> Classifier:
@@ -128,30 +155,13 @@ def default_model_description(path: Path) -> str:
             f"{metadata['parameters']:,} parameters")
 
 
-def model_bytes(model: keras.Model) -> bytes:
-    """The model as the bytes of a .keras file, for a download button."""
+def model_bytes(model: keras.Model, dataset: str | None = None) -> bytes:
+    """The model as the bytes of a .keras file, for a download button. The data set it was
+    trained on rides along in the archive, so an upload of it gets the right class names."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
         model.save(path)
+        if dataset is not None:
+            with zipfile.ZipFile(path, "a") as archive:
+                archive.writestr(METADATA_ENTRY, json.dumps({"dataset": dataset}))
         return path.read_bytes()
-
-
-def load_uploaded_model(raw: bytes, input_shape=(28, 28, 1), num_classes: int = 10) -> keras.Model:
-    """A model from an uploaded .keras file, in Keras' safe mode, or a ValueError saying why not."""
-    if not zipfile.is_zipfile(io.BytesIO(raw)):
-        raise ValueError("This is not a Keras model file: save one with model.save('name.keras').")
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "upload.keras"
-        path.write_bytes(raw)
-        try:
-            model = keras.saving.load_model(path, safe_mode=True, compile=False)
-        except Exception as error:  # noqa: BLE001 - any failure means the same to the user
-            raise ValueError(f"Keras could not load this file safely: {error}") from error
-    expected_input, expected_output = (None, *input_shape), (None, num_classes)
-    if tuple(model.input_shape) != expected_input:
-        raise ValueError(f"The model takes inputs of shape {model.input_shape[1:]}, but the playground's "
-                         f"images are {input_shape}.")
-    if tuple(model.output_shape) != expected_output:
-        raise ValueError(f"The model outputs shape {model.output_shape[1:]}, but the playground needs "
-                         f"({num_classes},): one score per class.")
-    return model

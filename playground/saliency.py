@@ -19,18 +19,27 @@ import tensorflow as tf
 STEPS = 128  # a midpoint Riemann sum: on the default model 128 steps add up to within about 1%
 
 
-def integrated_gradients(model: keras.Model, image: np.ndarray, class_index: int,
+def integrated_gradients(model: keras.Model, image: np.ndarray, class_index: int, from_logits: bool,
                          steps: int = STEPS) -> np.ndarray:
-    """Each pixel's share of p(class | image) − p(class | black image), shaped like `image`."""
+    """Each pixel's share of p(class | image) − p(class | black image), shaped like `image`.
+
+    For a model that outputs logits, the softmax is applied first, so the attributions
+    explain the probability, as the page says, and not the raw score."""
     image = np.asarray(image, np.float32)
     alphas = ((np.arange(steps, dtype=np.float32) + 0.5) / steps).reshape(-1, *([1] * image.ndim))
     path = tf.constant(alphas * image[np.newaxis])
     with tf.GradientTape() as tape:
         tape.watch(path)
-        scores = model(path, training=False)[:, class_index]
+        outputs = model(path, training=False)
+        if from_logits:
+            outputs = tf.nn.softmax(outputs, axis=-1)
+        scores = outputs[:, class_index]
     gradients = tape.gradient(scores, path).numpy()
     return image * gradients.mean(axis=0)
 
 
-def class_score(model: keras.Model, image: np.ndarray, class_index: int) -> float:
-    return float(model(np.asarray(image, np.float32)[np.newaxis], training=False)[0, class_index])
+def class_probability(model: keras.Model, image: np.ndarray, class_index: int, from_logits: bool) -> float:
+    outputs = model(np.asarray(image, np.float32)[np.newaxis], training=False)
+    if from_logits:
+        outputs = tf.nn.softmax(outputs, axis=-1)
+    return float(outputs[0, class_index])

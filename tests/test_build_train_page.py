@@ -1,5 +1,8 @@
 """AppTest runs of Build & Train: the builder, settings, a real (tiny) training, and files."""
 
+import time
+
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 from test_app import APP, TIMEOUT, run_like_a_started_server  # noqa: F401 - an autouse fixture
@@ -102,7 +105,10 @@ def test_training_a_small_subset_shows_results_and_becomes_the_session_model(pag
     assert float(metrics["Test accuracy"].rstrip("%")) > 50
     job = page.session_state["training_job"]
     assert job.snapshot().state == "finished"
-    assert page.session_state["session_classifier"].model is job.model
+    published = page.session_state["session_classifier"].model
+    assert published is not job.model, "Draw and Inspect get a copy, which Continue never trains"
+    images = np.random.default_rng(2).random((3, 28, 28, 1)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(published(images)), np.asarray(job.model(images)), rtol=1e-5)
     page.switch_page("pages/draw.py").run()
     assert "Your model" in page.caption[0].value
 
@@ -110,14 +116,47 @@ def test_training_a_small_subset_shows_results_and_becomes_the_session_model(pag
 def test_uploading_a_keras_model_makes_it_the_session_model(page):
     raw = model_bytes(build_model(preset("Blog: Dense-only baseline")))
     page.file_uploader(key="model_upload").upload("mine.keras", raw).run()
-    assert any("mine.keras is now this session's model" in message.value for message in page.success)
+    assert any("mine\\.keras is now this session's model" in message.value for message in page.success)
     assert page.session_state["session_classifier"].title == "Uploaded model"
+
+
+def test_an_upload_is_applied_once_and_a_later_training_is_kept(page):
+    """The file stays in the uploader; reruns must neither reload it (which would make a new
+    classifier) nor replace a newer model with it."""
+    raw = model_bytes(build_model(preset("Blog: Dense-only baseline")))
+    page.file_uploader(key="model_upload").upload("mine.keras", raw).run()
+    uploaded = page.session_state["session_classifier"]
+    widget(page.number_input, "Epochs").set_value(2).run()
+    widget(page.number_input, "Epochs").set_value(1).run()
+    assert page.session_state["session_classifier"] is uploaded
+    trained = object()
+    page.session_state["session_classifier"] = trained  # what a finished training does
+    widget(page.number_input, "Epochs").set_value(2).run()
+    assert page.session_state["session_classifier"] is trained
+    assert not any("now this session's model" in message.value for message in page.success)
+
+
+def test_an_uploaded_fashion_model_gets_fashion_class_names(page):
+    raw = model_bytes(build_model(preset("Blog: Dense-only baseline")), "fashion_mnist")
+    page.file_uploader(key="model_upload").upload("clothes.keras", raw).run()
+    assert page.session_state["session_classifier"].class_names[9] == "Ankle boot"
+    assert any("Fashion-MNIST's classes (as its file says)" in message.value for message in page.success)
 
 
 def test_uploading_a_broken_file_says_which_and_why(page):
     page.file_uploader(key="model_upload").upload("notes.keras", b"not a model").run()
-    assert page.error[0].value.startswith("notes.keras: This is not a Keras model file")
+    assert page.error[0].value.startswith("notes\\.keras: This is not a Keras model file")
     assert not page.exception
+
+
+def test_a_file_name_is_shown_as_typed_not_as_markdown(page):
+    raw = model_bytes(build_model(preset("Blog: Dense-only baseline")))
+    name = "**final** [see here](http://example.com).keras"
+    page.file_uploader(key="model_upload").upload(name, raw).run()
+    message = next(message.value for message in page.success if "now this session's model" in message.value)
+    assert message.startswith("\\*\\*final\\*\\* \\[see here\\]\\(http")
+    page.switch_page("pages/draw.py").run()
+    assert "\\*\\*final\\*\\*" in page.caption[0].value and "**final**" not in page.caption[0].value
 
 
 def test_training_goes_on_while_the_user_visits_another_page(page, mnist):
@@ -128,6 +167,9 @@ def test_training_goes_on_while_the_user_visits_another_page(page, mnist):
     page.session_state["training_job"] = job
     job.start()
     try:
+        deadline = time.monotonic() + TRAINING_TIMEOUT
+        while job.batches_done == 0 and time.monotonic() < deadline:  # the first batch traces the graph
+            time.sleep(0.05)
         page.switch_page("pages/draw.py").run()
         assert not page.exception
         batches = job.batches_done

@@ -41,12 +41,59 @@ def test_default_model_has_the_default_preset_architecture(default_classifier):
 
 def test_as_probabilities_handles_each_output_kind():
     softmax = np.array([[0.1, 0.7, 0.2]])
-    np.testing.assert_allclose(as_probabilities(softmax), softmax)
+    np.testing.assert_allclose(as_probabilities(softmax, from_logits=False), softmax)
     sigmoid = np.array([[0.5, 1.0, 0.5]])
-    np.testing.assert_allclose(as_probabilities(sigmoid), [[0.25, 0.5, 0.25]])
+    np.testing.assert_allclose(as_probabilities(sigmoid, from_logits=False), [[0.25, 0.5, 0.25]])
     logits = np.array([[2.0, -1.0, 0.5]])
-    np.testing.assert_allclose(as_probabilities(logits), keras.ops.softmax(logits).numpy(), rtol=1e-6)
-    np.testing.assert_allclose(as_probabilities(np.zeros((1, 4))), [[0.25] * 4])
+    np.testing.assert_allclose(as_probabilities(logits, from_logits=True), keras.ops.softmax(logits).numpy(),
+                               rtol=1e-6)
+    np.testing.assert_allclose(as_probabilities(np.zeros((1, 4)), from_logits=False), [[0.25] * 4])
+
+
+def test_a_logits_row_gets_the_same_probabilities_alone_or_in_any_batch():
+    """The issue's example: [0.2, 0.9, 0.1] once gave 0.75 alone and 0.514 beside a row of large logits."""
+    logits = keras.layers.Dense(3, activation="linear")
+    model = keras.Sequential([keras.Input((3,)), logits])
+    classifier = Classifier(model, "logits", ("a", "b", "c"))
+    assert classifier.from_logits
+    logits.set_weights([np.eye(3, dtype=np.float32), np.zeros(3, np.float32)])
+    alone = classifier.probabilities(np.array([[0.2, 0.9, 0.1]]))
+    batch = classifier.probabilities(np.array([[0.2, 0.9, 0.1], [5.0, -3.0, 2.0]]))
+    expected = np.exp([0.2, 0.9, 0.1]) / np.exp([0.2, 0.9, 0.1]).sum()  # [0.2546, 0.5135, 0.2319]
+    np.testing.assert_allclose(alone[0], expected, rtol=1e-6)
+    np.testing.assert_allclose(batch[0], expected, rtol=1e-6)
+
+
+def test_the_output_kind_is_read_from_the_last_layer():
+    from playground.model import outputs_probabilities
+
+    assert outputs_probabilities(build_model(preset("Fast default")))
+    assert outputs_probabilities(build_model(preset("Blog: Dense-only baseline")))  # sigmoid
+    assert outputs_probabilities(keras.Sequential([keras.Input((4,)), keras.layers.Dense(3),
+                                                   keras.layers.Softmax()]))
+    assert not outputs_probabilities(keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)]))
+
+
+def test_the_same_seed_builds_the_same_weights_and_another_seed_does_not():
+    stack = preset("Fast default")
+    first, second, other = build_model(stack, seed=3), build_model(stack, seed=3), build_model(stack, seed=4)
+    for a, b, c in zip(first.get_weights(), second.get_weights(), other.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+        if a.ndim > 1:
+            assert not np.array_equal(a, c)
+
+
+def test_a_copied_model_keeps_its_weights_when_the_original_changes():
+    from playground.model import copy_model
+
+    original = build_model(preset("Fast default"))
+    copy = copy_model(original)
+    image = np.random.default_rng(1).random((2, 28, 28, 1)).astype(np.float32)
+    before = np.asarray(copy(image))
+    np.testing.assert_allclose(before, np.asarray(original(image)), rtol=1e-6)
+    original.layers[1].kernel.assign(np.zeros(original.layers[1].kernel.shape))
+    np.testing.assert_array_equal(np.asarray(copy(image)), before)
+    assert not np.allclose(np.asarray(original(image)), before)
 
 
 def test_missing_default_model_says_how_to_make_it(tmp_path):

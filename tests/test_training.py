@@ -50,7 +50,7 @@ def test_job_streams_metrics_and_finishes_with_an_evaluation(mnist):
 def test_stop_ends_within_a_batch_and_continue_finishes(mnist):
     job = tiny_job(mnist, epochs=2, batch_size=8, subset_size=4000)
     job.start()
-    wait_for(lambda: job.batches_done >= 20)
+    wait_for(lambda: job.batches_done >= 60)
     job.request_stop()
     batches_at_request = job.batches_done
     assert job.join(WAIT_SECONDS)
@@ -139,12 +139,23 @@ def test_logits_output_trains_with_from_logits(mnist):
     assert tiny_job(mnist).model.loss.get_config()["from_logits"] is False
 
 
-def test_max_concurrent_trainings_setting(monkeypatch):
-    monkeypatch.setenv(training.MAX_TRAININGS_VARIABLE, "3")
-    assert training.max_concurrent_trainings() == 3
-    monkeypatch.setenv(training.MAX_TRAININGS_VARIABLE, "0")
-    with pytest.raises(ValueError, match="whole number ≥ 1"):
-        training.max_concurrent_trainings()
+def test_interval_mean_recovers_each_batch_from_keras_running_means():
+    per_batch = np.array([2.0, 1.0, 0.5, 0.4, 0.1])
+    running = np.cumsum(per_batch) / np.arange(1, 6)  # what Keras 3 logs after each batch
+    assert training.interval_mean(running[0], 1, 0.0, 0) == pytest.approx(2.0)
+    assert training.interval_mean(running[2], 3, running[1], 2) == pytest.approx(0.5)
+    assert training.interval_mean(running[4], 5, running[1], 2) == pytest.approx((0.5 + 0.4 + 0.1) / 3)
+
+
+def test_the_live_curve_shows_what_the_batches_did_not_the_epoch_mean(mnist):
+    """Keras' running mean is dragged down by the first, bad batches; the plotted points are not."""
+    job = tiny_job(mnist, epochs=1, batch_size=32, subset_size=6000)
+    job.start()
+    assert job.join(WAIT_SECONDS)
+    snapshot = job.snapshot()
+    late = [accuracy for position, _, accuracy in snapshot.batch_points if position > 0.5]
+    epoch_mean = snapshot.epoch_points[0]["accuracy"]  # Keras' running mean at the epoch's end
+    assert np.mean(late) > epoch_mean + 0.02, (np.mean(late), epoch_mean)
 
 
 def test_fast_default_preset_builds():

@@ -1,0 +1,25 @@
+"""Small text helpers the pages share: user-given names shown safely, and counting words."""
+
+from __future__ import annotations
+
+import re
+
+# Every character that Streamlit's Markdown (with its LaTeX and colour extensions) treats as syntax.
+MARKDOWN_SYNTAX = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:=^])")
+
+
+def literal(text: str) -> str:
+    """`text` escaped so Markdown shows it as typed: a file named `**x** [y](z)` stays just that."""
+    return MARKDOWN_SYNTAX.sub(r"\\\1", text)
+
+
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, … 11th, 12th, 13th, … 21st."""
+    if 10 <= number % 100 <= 20:
+        return f"{number}th"
+    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th')}"
+
+
+def duration(seconds: float) -> str:
+    """A rough, readable duration: '40 s', '3 min'."""
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"

@@ -1,0 +1,169 @@
+"""Uploaded models: what is accepted, adapted, and refused, with the reason a learner reads."""
+
+import io
+import json
+import zipfile
+
+import h5py
+import keras
+import numpy as np
+import pytest
+
+from playground.model import build_model, model_bytes
+from playground.presets import preset
+from playground.uploads import MAX_UNCOMPRESSED_BYTES, UploadRefused, load_uploaded_model
+
+IMAGES = np.random.default_rng(0).random((2, 28, 28, 1)).astype(np.float32)
+
+
+def saved(model, tmp_path, suffix=".keras") -> bytes:
+    path = tmp_path / f"model{suffix}"
+    model.save(path)
+    return path.read_bytes()
+
+
+def refusal(raw) -> str:
+    with pytest.raises(UploadRefused) as caught:
+        load_uploaded_model(raw)
+    message = str(caught.value)
+    assert "\n" not in message and len(message) < 300, message
+    return message
+
+
+def small_model(*layers, input_shape=(28, 28, 1)):
+    return keras.Sequential([keras.Input(input_shape), *layers])
+
+
+def test_a_keras_file_round_trips_and_keeps_its_data_set():
+    model = build_model(preset("Blog: Dense-only baseline"))
+    uploaded = load_uploaded_model(model_bytes(model, "fashion_mnist"))
+    np.testing.assert_allclose(uploaded.model(IMAGES), model(IMAGES), atol=1e-6)
+    assert uploaded.dataset == "fashion_mnist" and uploaded.notes == []
+    assert load_uploaded_model(model_bytes(model)).dataset is None
+
+
+def test_a_legacy_h5_model_is_accepted(tmp_path):
+    model = build_model(preset("Tutorial: Conv32 → Conv64 → Dense128"))
+    uploaded = load_uploaded_model(saved(model, tmp_path, ".h5"))
+    np.testing.assert_allclose(uploaded.model(IMAGES), model(IMAGES), atol=1e-5)
+
+
+def test_a_lambda_layer_is_refused_with_a_fix_in_either_format(tmp_path):
+    model = small_model(keras.layers.Lambda(lambda x: x * 2), keras.layers.Flatten(), keras.layers.Dense(10))
+    for suffix in (".keras", ".h5"):
+        message = refusal(saved(model, tmp_path, suffix))
+        assert message.startswith("This model has a Lambda layer")
+        assert "safe_mode" not in message and "`" not in message
+
+
+@keras.saving.register_keras_serializable(package="notebook")
+class Doubler(keras.layers.Layer):
+    def call(self, inputs):
+        return inputs * 2
+
+
+def test_a_custom_layer_is_refused_by_name(tmp_path):
+    model = small_model(Doubler(), keras.layers.Flatten(), keras.layers.Dense(10))
+    assert refusal(saved(model, tmp_path)).startswith("This model has a custom layer, Doubler,")
+
+
+class Subclassed(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.flatten, self.dense = keras.layers.Flatten(), keras.layers.Dense(10)
+
+    def call(self, inputs):
+        return self.dense(self.flatten(inputs))
+
+
+def test_a_subclassed_model_is_refused(tmp_path):
+    model = Subclassed()
+    model(IMAGES)
+    assert refusal(saved(model, tmp_path)).startswith("This is a subclassed model (Subclassed)")
+
+
+def test_a_model_without_a_channel_axis_is_told_how_to_add_one(tmp_path):
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    message = refusal(saved(model, tmp_path))
+    assert "without a channel axis" in message and "keras.Input((28, 28, 1))" in message
+    assert "Reshape((28, 28))" in message
+
+
+def test_a_flat_input_model_is_told_to_flatten():
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10)])
+    assert "keras.layers.Flatten()" in refusal(model_bytes(model))
+
+
+def test_wrong_shapes_are_refused():
+    colour = small_model(keras.layers.Flatten(), keras.layers.Dense(10), input_shape=(32, 32, 3))
+    assert "takes inputs of shape 32×32×3" in refusal(model_bytes(colour))
+    three = small_model(keras.layers.Flatten(), keras.layers.Dense(3))
+    assert "outputs 3 values; the playground needs 10" in refusal(model_bytes(three))
+
+
+def test_a_model_over_the_parameter_budget_is_refused():
+    big = small_model(keras.layers.Flatten(), keras.layers.Dense(4000), keras.layers.Dense(10))
+    assert "3,180,010 parameters" in refusal(model_bytes(big))
+
+
+def test_a_truncated_file_is_called_damaged():
+    raw = model_bytes(build_model(preset("Blog: Dense-only baseline")))
+    assert "damaged" in refusal(raw[:len(raw) // 2])
+    assert "damaged" in refusal(raw[:200] + bytes(len(raw) - 200))
+
+
+def test_other_files_are_named():
+    assert refusal(b"just some text").startswith("This is not a Keras model file.")
+    assert "PyTorch" in refusal(b"\x80\x02}q\x00.")
+
+
+def archive(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for name, data in entries.items():
+            zipped.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_config_padded_to_a_gigabyte_is_refused_before_it_is_unpacked():
+    raw = model_bytes(build_model(preset("Blog: Dense-only baseline")))
+    with zipfile.ZipFile(io.BytesIO(raw)) as original:
+        entries = {entry: original.read(entry) for entry in original.namelist()}
+    config = json.loads(entries["config.json"])
+    config["padding"] = " " * (200 * 2**20)
+    entries["config.json"] = json.dumps(config).encode()
+    bomb = archive(entries)
+    assert len(bomb) < 2 * 2**20
+    message = refusal(bomb)
+    assert "would unpack to 200 MB" in message and f"up to {MAX_UNCOMPRESSED_BYTES // 2**20} MB" in message
+
+
+def test_many_filler_entries_are_refused():
+    assert "would unpack to" in refusal(archive({"config.json": b"{}", **{f"filler{i}": bytes(30 * 2**20)
+                                                                           for i in range(3)}}))
+
+
+def test_compressed_hdf5_weights_are_bounded_by_their_full_size(tmp_path):
+    path = tmp_path / "bomb.h5"
+    with h5py.File(path, "w") as file:
+        file.create_dataset("zeros", shape=(100 * 2**20,), dtype="u1", compression="gzip", chunks=(2**20,))
+        file.attrs["model_config"] = "{}"
+    assert path.stat().st_size < 2**20
+    assert "weights come to 100 MB" in refusal(path.read_bytes())
+
+
+def test_a_weights_only_h5_file_says_so(tmp_path):
+    path = tmp_path / "only.weights.h5"
+    build_model(preset("Blog: Dense-only baseline")).save_weights(path)
+    assert "holds weights only" in refusal(path.read_bytes())
+
+
+def test_a_rescaling_model_is_fed_what_it_expects(tmp_path):
+    """A notebook model that divides 0–255 pixels itself gives, on the playground's 0–1
+    pixels, the same outputs as it gave on 0–255 pixels before it was uploaded."""
+    model = small_model(keras.layers.Rescaling(1 / 255), keras.layers.Flatten(),
+                        keras.layers.Dense(10, activation="softmax"))
+    expected = np.asarray(model(IMAGES * 255.0))
+    uploaded = load_uploaded_model(saved(model, tmp_path))
+    assert uploaded.notes and "Rescaling" in uploaded.notes[0]
+    np.testing.assert_allclose(uploaded.model(IMAGES), expected, rtol=1e-5)
