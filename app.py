@@ -5,12 +5,15 @@ the app opens fast and pays for TensorFlow only when a page needs it.
 """
 
 import os
+from pathlib import Path
 
 import streamlit as st
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of logs
 
-st.set_page_config(page_title="CNN Playground", page_icon=":material/neurology:", layout="wide")
+# A local icon: a Material icon here would be fetched from a font server, which fails offline.
+ICON = Path(__file__).parent / "assets" / "icon.png"
+st.set_page_config(page_title="CNN Playground", page_icon=str(ICON), layout="wide")
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

@@ -158,7 +158,8 @@ def follow_training(job: TrainingJob):
     while True:
         snapshot = job.snapshot()
         draw_progress(snapshot, progress_slot)
-        if snapshot.batch_points != getattr(drawn, "batch_points", None) or snapshot.state != drawn.state:
+        seen = None if drawn is None else (drawn.batch_points, drawn.state)
+        if snapshot.started and (snapshot.batch_points, snapshot.state) != seen:
             draw_chart(snapshot, chart_slot, frame)  # the chart only when it has something new
             drawn, frame = snapshot, frame + 1
         if not snapshot.active:

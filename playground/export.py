@@ -1,44 +1,124 @@
-"""A layer stack and its training settings as a short, runnable Keras script."""
+"""A layer stack and its training settings as a runnable Keras script that trains as the app does.
+
+The script stands alone (Keras, TensorFlow and NumPy only) and reproduces the app's
+training: the same seeded initial weights, the same training and validation split, the
+same shuffled batches, learning-rate schedule and batch-norm recalibration. Its data
+comes from `PLAYGROUND_DATA_DIR` as the app's does, or from the Keras download.
+"""
 
 from __future__ import annotations
 
+import inspect
+
+from playground import batchnorm
+from playground.data import DATA_DIR_VARIABLE, DATASETS, DEBIAN_FASHION_DIR, IDX_FILES
 from playground.layers import normalize_stack
-from playground.model import BATCH_NORM_MOMENTUM
-from playground.training import SGD_MOMENTUM, TrainingSettings
+from playground.model import BATCH_NORM_MOMENTUM, PROBABILITY_ACTIVATIONS
+from playground.training import PRECISE_BATCH_NORM_BELOW, SGD_MOMENTUM, WARMUP_FRACTION, TrainingSettings
 
 OPTIMIZER_CODE = {
     "adam": "keras.optimizers.Adam(learning_rate)",
     "sgd": f"keras.optimizers.SGD(learning_rate, momentum={SGD_MOMENTUM})",
     "rmsprop": "keras.optimizers.RMSprop(learning_rate)",
 }
+SEEDED = ("Conv2D", "Dense")  # layers whose kernels start from a seeded initializer, as in build_model
 
 
-def layer_code(spec: dict) -> str:
-    settings = ", ".join(f"{name}={value!r}" for name, value in spec.items()
-                         if name != "type" and not (name == "strides" and value is None))
+def layer_code(spec: dict, index: int) -> str:
+    settings = [f"{name}={value!r}" for name, value in spec.items()
+                if name != "type" and not (name == "strides" and value is None)]
     if spec["type"] == "BatchNormalization":
-        settings = f"momentum={BATCH_NORM_MOMENTUM}"
-    return f"keras.layers.{spec['type']}({settings})"
+        settings = [f"momentum={BATCH_NORM_MOMENTUM}"]
+    if spec["type"] in SEEDED:
+        settings.append(f"kernel_initializer=keras.initializers.GlorotUniform(seed=SEED + {index})")
+    if spec["type"] == "Dropout":
+        settings.append(f"seed=SEED + {index}")
+    return f"keras.layers.{spec['type']}({', '.join(settings)})"
 
 
 def keras_script(stack: list[dict], settings: TrainingSettings, dataset: str = "mnist") -> str:
     """Python source that rebuilds the stack and trains it as the playground would."""
-    layers = "\n".join(f"        {layer_code(spec)}," for spec in normalize_stack(stack))
+    specs = normalize_stack(stack)
+    layers = "\n".join(f"        {layer_code(spec, index)}," for index, spec in enumerate(specs))
     if settings.schedule == "warmup_cosine":
         rate = ("keras.optimizers.schedules.CosineDecay(\n"
-                "        0.0, steps, warmup_target=LEARNING_RATE, warmup_steps=max(1, steps // 20))")
+                "        0.0, steps, warmup_target=LEARNING_RATE,\n"
+                "        warmup_steps=max(1, round(steps * WARMUP_FRACTION)))")
     else:
         rate = "LEARNING_RATE"
-    subset = "None" if settings.subset_size is None else str(settings.subset_size)
-    return f'''"""Exported from CNN Playground: the same network and training settings, in plain Keras."""
+    info = DATASETS[dataset]
+    batchnorm_code = "\n\n".join(inspect.getsource(function) for function in (
+        batchnorm.batch_norm_layers, batchnorm.recalibrate_batch_norm, batchnorm._layer_inputs))
+    return f'''"""Exported from CNN Playground: the same network, trained the same way, in plain Keras.
+
+Run it with `python {{this file}}`. It reads {info["title"]} from the folder named by
+{DATA_DIR_VARIABLE} when that is set, as the playground does, and otherwise downloads it
+through Keras.
+"""
+
+import gzip
+import os
+import struct
+from pathlib import Path
 
 import keras
+import numpy as np
+import tensorflow as tf
 
+DATASET = {dataset!r}
 EPOCHS = {settings.epochs}
 BATCH_SIZE = {settings.batch_size}
 LEARNING_RATE = {settings.learning_rate!r}
 VALIDATION_SPLIT = {settings.validation_split!r}
-SUBSET_SIZE = {subset}  # None: all training images
+SUBSET_SIZE = {settings.subset_size!r}  # None: all training images
+SEED = {settings.seed}  # the initial weights and the order of the batches
+WARMUP_FRACTION = {WARMUP_FRACTION}
+# With fewer batches than this per epoch, batch norm's moving averages trail the weights, so
+# each epoch ends by recomputing them over a sample of training images ("precise BN").
+PRECISE_BATCH_NORM_BELOW = {PRECISE_BATCH_NORM_BELOW}
+SAMPLE_IMAGES = {batchnorm.SAMPLE_IMAGES}
+CHUNK = {batchnorm.CHUNK}
+NPZ_NAMES = {info["npz_names"]!r}
+IDX_FOLDERS = {info["idx_folders"]!r}
+IDX_FILES = {IDX_FILES!r}
+DEBIAN_FOLDER = {str(DEBIAN_FASHION_DIR) if dataset == "fashion_mnist" else None!r}
+
+
+def load_data():
+    """(x_train, y_train), (x_test, y_test) as float images in [0, 1] of shape (N, 28, 28, 1)."""
+    arrays = local_arrays() or dict(zip(("x_train", "y_train", "x_test", "y_test"),
+                                        (array for pair in getattr(keras.datasets, DATASET).load_data()
+                                         for array in pair)))
+    images = {{split: (arrays[f"x_{{split}}"].astype(np.float32) / 255.0)[..., np.newaxis]
+              for split in ("train", "test")}}
+    labels = {{split: arrays[f"y_{{split}}"].astype(np.int32) for split in ("train", "test")}}
+    return (images["train"], labels["train"]), (images["test"], labels["test"])
+
+
+def local_arrays():
+    folder = os.environ.get("{DATA_DIR_VARIABLE}")
+    roots = [Path(folder).expanduser()] if folder else []
+    for root in roots:
+        for name in NPZ_NAMES:
+            if (root / name).is_file():
+                with np.load(root / name) as archive:
+                    return {{key: archive[key] for key in IDX_FILES}}
+    folders = [root / name for root in roots for name in IDX_FOLDERS]
+    folders += [Path(DEBIAN_FOLDER)] if DEBIAN_FOLDER else []
+    for candidate in folders:
+        if all((candidate / file).is_file() for file in IDX_FILES.values()):
+            return {{key: read_idx(candidate / file) for key, file in IDX_FILES.items()}}
+    return None
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as stream:
+        raw = stream.read()
+    magic, count = struct.unpack(">II", raw[:8])
+    if magic == 0x801:
+        return np.frombuffer(raw, np.uint8, offset=8).reshape(count)
+    rows, columns = struct.unpack(">II", raw[8:16])
+    return np.frombuffer(raw, np.uint8, offset=16).reshape(count, rows, columns)
 
 
 def build_model():
@@ -48,20 +128,56 @@ def build_model():
     ])
 
 
+def training_batches(images, labels, seed):
+    """Shuffled batches, reshuffled every epoch, without tf.data's autotuning."""
+    images, labels = tf.convert_to_tensor(images), tf.convert_to_tensor(labels)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return (tf.data.Dataset.range(len(images))
+            .shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+            .batch(BATCH_SIZE)
+            .map(lambda indices: (tf.gather(images, indices), tf.gather(labels, indices)))
+            .prefetch(2)
+            .with_options(options))
+
+
+{batchnorm_code}
+
+class EpochEnd(keras.callbacks.Callback):
+    """Precise batch norm after short epochs, then the validation scores."""
+
+    def __init__(self, x_train, x_validation, y_validation, batches_per_epoch):
+        super().__init__()
+        self.x_train, self.x_validation, self.y_validation = x_train, x_validation, y_validation
+        self.batches_per_epoch = batches_per_epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.batches_per_epoch < PRECISE_BATCH_NORM_BELOW:
+            recalibrate_batch_norm(self.model, self.x_train)
+        if len(self.x_validation):
+            loss, accuracy = self.model.evaluate(self.x_validation, self.y_validation, verbose=0)
+            print(f"epoch {{epoch + 1}}: validation accuracy {{accuracy:.4f}}, loss {{loss:.4f}}")
+
+
 def main():
-    (x_train, y_train), (x_test, y_test) = keras.datasets.{dataset}.load_data()
-    x_train, x_test = x_train[..., None] / 255.0, x_test[..., None] / 255.0
-    x_train, y_train = x_train[:SUBSET_SIZE], y_train[:SUBSET_SIZE]
-    model = build_model()
-    steps = EPOCHS * -(-round(len(x_train) * (1 - VALIDATION_SPLIT)) // BATCH_SIZE)
+    (x_train, y_train), (x_test, y_test) = load_data()
+    subset = SUBSET_SIZE or len(x_train)
+    train_end = subset - round(subset * VALIDATION_SPLIT)  # the subset's last part validates
+    x_validation, y_validation = x_train[train_end:subset], y_train[train_end:subset]
+    x_train, y_train = x_train[:train_end], y_train[:train_end]
+    batches_per_epoch = -(-len(x_train) // BATCH_SIZE)
+    steps = EPOCHS * batches_per_epoch
     learning_rate = {rate}
+    model = build_model()
     model.compile(optimizer={OPTIMIZER_CODE[settings.optimizer]},
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits={_from_logits(stack)}),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits={_from_logits(specs)}),
                   metrics=["accuracy"])
     model.summary()
-    model.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=EPOCHS, validation_split=VALIDATION_SPLIT)
+    model.fit(training_batches(x_train, y_train, SEED), epochs=EPOCHS, verbose=2, shuffle=False,
+              callbacks=[EpochEnd(x_train, x_validation, y_validation, batches_per_epoch)])
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     print(f"test accuracy {{accuracy:.4f}}, test loss {{loss:.4f}}")
+    return accuracy
 
 
 if __name__ == "__main__":
@@ -69,6 +185,5 @@ if __name__ == "__main__":
 '''
 
 
-def _from_logits(stack: list[dict]) -> bool:
-    last = normalize_stack(stack)[-1]
-    return last.get("activation") not in ("softmax", "sigmoid")
+def _from_logits(specs: list[dict]) -> bool:
+    return specs[-1].get("activation") not in PROBABILITY_ACTIVATIONS

@@ -33,3 +33,39 @@ def test_memory_budget_refuses_huge_activations():
     check_budget(trace_shapes(wide), batch_size=1)
     with pytest.raises(StackError, match="needs about .* MB"):
         check_budget(trace_shapes(wide), batch_size=4096)
+
+
+def test_the_exported_script_trains_as_the_app_does(mnist, tmp_path, monkeypatch):
+    """The script's main() on a small local copy of MNIST, against the app's own job on it:
+    the same seeds, split, batches, schedule and batch-norm recalibration give the same result."""
+    import numpy as np
+
+    from playground.data import DATA_DIR_VARIABLE, load_dataset
+    from playground.training import TrainingJob
+
+    rng = np.random.default_rng(5)
+    train, test = rng.choice(60000, 3000, replace=False), rng.choice(10000, 1000, replace=False)
+    raw = np.rint(mnist.x_train[train, ..., 0] * 255).astype(np.uint8)
+    np.savez(tmp_path / "mnist.npz", x_train=raw, y_train=mnist.y_train[train].astype(np.uint8),
+             x_test=np.rint(mnist.x_test[test, ..., 0] * 255).astype(np.uint8),
+             y_test=mnist.y_test[test].astype(np.uint8))
+    monkeypatch.setenv(DATA_DIR_VARIABLE, str(tmp_path))
+    stack = preset("Fast default")
+    settings = TrainingSettings(epochs=2, batch_size=64, learning_rate=4e-3, schedule="warmup_cosine",
+                                validation_split=0.1, subset_size=3000)
+    namespace = {}
+    exec(compile(keras_script(stack, settings, "mnist"), "exported.py", "exec"), namespace)
+    script_accuracy = namespace["main"]()
+
+    job = TrainingJob(build_model(stack, seed=settings.seed), load_dataset("mnist"), settings)
+    job.start()
+    assert job.join(300)
+    app_accuracy = job.snapshot().evaluation.accuracy
+    assert app_accuracy > 0.85, "the comparison means something only if both learned"
+    assert abs(script_accuracy - app_accuracy) <= 0.01, (script_accuracy, app_accuracy)
+
+
+def test_the_exported_script_says_where_its_data_comes_from():
+    source = keras_script(preset("Fast default"), TrainingSettings(), "fashion_mnist")
+    assert "PLAYGROUND_DATA_DIR" in source and "fashion_mnist.npz" in source
+    assert "/usr/share/datasets/fashion-mnist" in source

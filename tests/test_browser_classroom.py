@@ -1,0 +1,57 @@
+"""Real-browser tests of learners sharing one server: the queue answers, closed tabs free it."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from browser import fill_number, streamlit_server
+from conftest import ROOT
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = ROOT / "test-artifacts"
+# A closed tab's job stops within this (the job's grace of 8 s, plus its checks and the queue's).
+ORPHAN_STOP_MS = 15_000
+
+
+def open_build_train(browser, url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{url}/build_train")
+    page.get_by_text("press Train").wait_for()
+    return context, page
+
+
+def press(page, name):
+    """A button of the page itself (Streamlit's toolbar has a Stop button of its own)."""
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name, exact=True).click()
+
+
+def test_a_queued_learner_can_stop_and_a_closed_tab_frees_the_slot(browser, mnist):
+    with streamlit_server(ROOT, {"PLAYGROUND_MAX_TRAININGS": "1"}) as url:
+        first_context, first = open_build_train(browser, url)
+        fill_number(first, "Epochs", 50)  # far longer than this test
+        first.wait_for_timeout(300)
+        press(first, "Train")
+        first.get_by_text("images/s").first.wait_for()
+
+        second_context, second = open_build_train(browser, url)
+        fill_number(second, "Training images", 4000)
+        fill_number(second, "Epochs", 1)
+        second.wait_for_timeout(300)
+        press(second, "Train")
+        second.get_by_text("1st in line").wait_for()
+        ARTIFACTS.mkdir(exist_ok=True)
+        second.screenshot(path=str(ARTIFACTS / "queued.png"))
+        press(second, "Stop")  # before the fix, a queued page ignored every click
+        second.get_by_text("Stopped before it started").wait_for(timeout=5_000)
+
+        press(second, "Train")
+        second.get_by_text("1st in line").wait_for()
+        first_context.close()  # the tab of the learner who is training closes
+        closed = time.monotonic()
+        second.get_by_text("images/s").first.wait_for(timeout=ORPHAN_STOP_MS)
+        print(f"the queued learner started {time.monotonic() - closed:.1f} s after the other tab closed")
+        second.get_by_text("Test accuracy").wait_for(timeout=120_000)
+        second_context.close()
