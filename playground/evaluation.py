@@ -41,9 +41,13 @@ def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, num_classes: i
         num_classes, num_classes)
 
 
-def evaluate(model, images: np.ndarray, labels: np.ndarray, num_classes: int = 10) -> Evaluation:
-    """Evaluate by calling the model batch by batch (no Keras progress machinery needed)."""
-    from_logits = not outputs_probabilities(model)
+def evaluate(model, images: np.ndarray, labels: np.ndarray, num_classes: int = 10,
+             from_logits: bool | None = None) -> Evaluation:
+    """Evaluate by calling the model batch by batch (no Keras progress machinery needed).
+
+    `from_logits` None: read from the model's last layer."""
+    if from_logits is None:
+        from_logits = not outputs_probabilities(model)
     probabilities = np.concatenate([
         as_probabilities(np.asarray(model(images[start:start + EVALUATION_BATCH], training=False)),
                          from_logits)

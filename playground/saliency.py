@@ -37,9 +37,3 @@ def integrated_gradients(model: keras.Model, image: np.ndarray, class_index: int
     gradients = tape.gradient(scores, path).numpy()
     return image * gradients.mean(axis=0)
 
-
-def class_probability(model: keras.Model, image: np.ndarray, class_index: int, from_logits: bool) -> float:
-    outputs = model(np.asarray(image, np.float32)[np.newaxis], training=False)
-    if from_logits:
-        outputs = tf.nn.softmax(outputs, axis=-1)
-    return float(outputs[0, class_index])

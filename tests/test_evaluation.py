@@ -24,7 +24,7 @@ def test_evaluate_by_hand():
     probabilities = [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.5, 0.4, 0.1], [0.2, 0.2, 0.6]]
     images = np.arange(4, dtype=np.float32).reshape(4, 1, 1, 1) * np.ones((4, 2, 2, 1), np.float32)
     labels = np.array([0, 1, 1, 2])
-    result = evaluate(FixedModel(probabilities), images, labels, num_classes=3)
+    result = evaluate(FixedModel(probabilities), images, labels, num_classes=3, from_logits=False)
     np.testing.assert_array_equal(result.predictions, [0, 1, 0, 2])
     assert result.accuracy == 0.75
     assert np.isclose(result.loss, -np.mean(np.log([0.7, 0.8, 0.4, 0.6])))

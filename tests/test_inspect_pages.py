@@ -220,6 +220,6 @@ def test_saliency_shows_integrated_gradients_and_can_be_hidden(default_classifie
     assert not app.exception
     assert len(app.get("plotly_chart")) == charts
     heatmap = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]
-    expected = integrated_gradients(default_classifier.model, digit, 7)
+    expected = integrated_gradients(default_classifier.model, digit, 7, default_classifier.from_logits)
     assert heatmap["zmax"] == pytest.approx(np.abs(expected).max(), rel=1e-3)
     assert "red: raised p(7), blue: lowered it" in [item.value for item in app.caption]

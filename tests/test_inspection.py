@@ -242,20 +242,43 @@ def test_integrated_gradients_of_a_linear_model_are_input_times_weight():
     model = build_model([make_layer("Flatten"), make_layer("Dense", units=10, activation="linear")])
     image = RNG.random((28, 28, 1)).astype(np.float32)
     weights = np.asarray(model.layers[-1].kernel)[:, 4].reshape(28, 28, 1)
-    np.testing.assert_allclose(integrated_gradients(model, image, 4, steps=4), image * weights, atol=1e-5)
+    attributions = integrated_gradients(model, image, 4, from_logits=False, steps=4)
+    np.testing.assert_allclose(attributions, image * weights, atol=1e-5)
 
 
 def test_integrated_gradients_add_up_to_the_change_in_probability(default_classifier, mnist):
-    from playground.saliency import class_score, integrated_gradients
+    from playground.saliency import integrated_gradients
 
     model = default_classifier.model
     for index in range(3):
         image, label = mnist.x_test[index], int(mnist.y_test[index])
-        attributions = integrated_gradients(model, image, label)
+        attributions = integrated_gradients(model, image, label, from_logits=False)
         assert attributions.shape == image.shape
-        change = class_score(model, image, label) - class_score(model, np.zeros_like(image), label)
+        outputs = np.asarray(model(np.stack([image, np.zeros_like(image)]), training=False))
+        change = outputs[0, label] - outputs[1, label]
         assert attributions.sum() == pytest.approx(change, abs=0.03)
         assert np.all(attributions[image == 0] == 0)  # no ink, no share
+
+
+def test_integrated_gradients_of_a_logits_model_explain_the_probability(default_classifier, mnist):
+    """The issue's case: on a logits model the attributions once added up to 7.84 (a logit)
+    while the page said they add up to a change in probability."""
+    import keras
+
+    from playground.saliency import integrated_gradients
+
+    softmax_model = default_classifier.model
+    last = softmax_model.layers[-1]
+    logits = keras.layers.Dense(10, activation="linear")
+    logits_model = keras.Model(softmax_model.inputs, logits(last.input))
+    logits.set_weights(last.get_weights())
+    image, label = mnist.x_test[0], int(mnist.y_test[0])
+    attributions = integrated_gradients(logits_model, image, label, from_logits=True)
+    scores = np.asarray(logits_model(np.stack([image, np.zeros_like(image)]), training=False), np.float64)
+    probabilities = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    change = probabilities[0, label] - probabilities[1, label]
+    assert abs(scores[0, label] - scores[1, label]) > 2, "a logit change is far from a probability change"
+    assert attributions.sum() == pytest.approx(change, abs=0.03)
 
 
 @pytest.mark.parametrize("window, stride", [(2, 2), (3, 1), (3, 2)])
@@ -264,3 +287,30 @@ def test_pooling_equals_numpy_max_and_mean_over_the_windows(window, stride):
     windows = np.lib.stride_tricks.sliding_window_view(image, (window, window))[::stride, ::stride]
     np.testing.assert_allclose(pool(image, window, stride, "valid", "max"), windows.max(axis=(2, 3)))
     np.testing.assert_allclose(pool(image, window, stride, "valid", "average"), windows.mean(axis=(2, 3)))
+
+
+def test_a_pooling_layer_is_paired_with_its_real_input_in_a_branching_model():
+    """The issue's upload: a 14×14×8 pool was once shown beside the other branch's 28×28×4 maps."""
+    import keras
+
+    from playground.inspection import ActivationProbe, layer_views
+
+    image = keras.Input((28, 28, 1))
+    narrow = keras.layers.Conv2D(4, 3, padding="same", name="narrow")(image)
+    wide = keras.layers.Conv2D(8, 3, padding="same", name="wide")(image)
+    pooled_wide = keras.layers.MaxPooling2D(name="pool_wide")(wide)
+    pooled_narrow = keras.layers.MaxPooling2D(name="pool_narrow")(narrow)
+    merged = keras.layers.Concatenate(name="merge")([pooled_narrow, pooled_wide])
+    outputs = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(merged))
+    model = keras.Model(image, outputs)
+    probe = ActivationProbe(model)
+    digit = RNG.random((28, 28, 1)).astype(np.float32)
+    views = {view.activation.name: view
+             for view in layer_views(digit, probe.activations(digit), probe.sources)}
+    assert views["pool_wide"].source.name == "wide" and views["pool_wide"].source.shape == (28, 28, 8)
+    assert views["pool_narrow"].source.name == "narrow"
+    assert views["narrow"].source.name == "input" and views["wide"].source.name == "input"
+    assert views["merge"].source is None, "a merge reads several layers"
+    np.testing.assert_allclose(views["pool_wide"].activation.values,
+                               views["pool_wide"].source.values.reshape(14, 2, 14, 2, 8).max(axis=(1, 3)),
+                               rtol=1e-6)
