@@ -25,6 +25,13 @@ class FakeJob:
         return self.images / images_per_second
 
 
+def line_up(queue, jobs, order):
+    """Each job asks for a slot on its own thread, in this order, each after the one before."""
+    for job in jobs:
+        wait_in_thread(queue, job, order)
+        wait_until(lambda job=job: job.name in order or queue.place(job) is not None)
+
+
 def wait_in_thread(queue, job, order):
     def run():
         if queue.wait_for_turn(job):
@@ -44,10 +51,7 @@ def wait_until(condition, seconds=5.0):
 def test_jobs_start_in_the_order_they_came_and_know_their_place():
     queue, order = TrainingQueue(slots=1), []
     jobs = [FakeJob(name) for name in "abcd"]
-    threads = []
-    for job in jobs:
-        threads.append(wait_in_thread(queue, job, order))
-        wait_until(lambda job=job: job.name in order or queue.place(job) is not None)
+    line_up(queue, jobs, order)
     assert order == ["a"]
     assert [queue.place(job) for job in jobs[1:]] == [1, 2, 3]
     for expected in "bcd":
@@ -59,9 +63,7 @@ def test_jobs_start_in_the_order_they_came_and_know_their_place():
 def test_a_stopped_job_leaves_the_line_at_once():
     queue, order = TrainingQueue(slots=1), []
     running, waiting, behind = FakeJob("running"), FakeJob("waiting"), FakeJob("behind")
-    for job in (running, waiting, behind):
-        wait_in_thread(queue, job, order)
-        wait_until(lambda job=job: job.name in order or queue.place(job) is not None)
+    line_up(queue, (running, waiting, behind), order)
     waiting.leave.set()
     started = time.monotonic()
     queue.wake()
@@ -73,9 +75,7 @@ def test_a_stopped_job_leaves_the_line_at_once():
 def test_a_job_whose_page_is_gone_is_passed_over():
     queue, order = TrainingQueue(slots=1), []
     running, orphan, learner = FakeJob("running"), FakeJob("orphan"), FakeJob("learner")
-    for job in (running, orphan, learner):
-        wait_in_thread(queue, job, order)
-        wait_until(lambda job=job: job.name in order or queue.place(job) is not None)
+    line_up(queue, (running, orphan, learner), order)
     orphan.connected = False
     queue.done(running)
     wait_until(lambda: "learner" in order)
@@ -85,9 +85,7 @@ def test_a_job_whose_page_is_gone_is_passed_over():
 def test_the_wait_estimate_adds_up_the_work_ahead():
     queue, order = TrainingQueue(slots=1), []
     jobs = [FakeJob("a", 3000), FakeJob("b", 6000), FakeJob("c", 1000)]
-    for job in jobs:
-        wait_in_thread(queue, job, order)
-        wait_until(lambda job=job: job.name in order or queue.place(job) is not None)
+    line_up(queue, jobs, order)
     assert queue.seconds_to_wait(jobs[2]) is None, "no speed measured yet"
     queue.images_per_second = 1000.0
     assert queue.seconds_to_wait(jobs[1]) == pytest.approx(3.0)
