@@ -37,7 +37,7 @@ SGD_MOMENTUM = 0.9
 WARMUP_FRACTION = 0.05
 # A job whose page has been disconnected this long stops. Streamlit reconnects a dropped
 # websocket within a second or two, so a brief network blip never stops a training.
-ORPHAN_GRACE_SECONDS = 8.0
+ORPHAN_GRACE_SECONDS = 6.0
 OWNER_CHECK_SECONDS = 1.0  # how often a running job asks whether its page is still there
 
 
@@ -339,11 +339,14 @@ class TrainingJob:
                 epochs=self.settings.epochs, initial_epoch=self.next_epoch, shuffle=False,  # shuffled above
                 callbacks=[StreamingCallback(self)], verbose=0,
             )
-        if self._stop.is_set():
-            recalibrate_batch_norm(self.model, self.x_train)  # stopped mid-epoch, at a high learning rate
         with self._buffer.lock:
             self._buffer.training_seconds += time.perf_counter() - started
+            if self._buffer.stop_reason == "closed":  # nobody is left to see the results
+                self._buffer.state = "stopped"
+                return
             self._buffer.state = "evaluating"
+        if self._stop.is_set():
+            recalibrate_batch_norm(self.model, self.x_train)  # stopped mid-epoch, at a high learning rate
         evaluation = evaluate(self.model, self.data.x_test, self.data.y_test)
         finished = self.next_epoch >= self.settings.epochs and not self._stop.is_set()
         self._set(evaluation=evaluation, state="finished" if finished else "stopped")

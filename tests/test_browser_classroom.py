@@ -10,7 +10,7 @@ from conftest import ROOT
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
-# A closed tab's job stops within this (the job's grace of 8 s, plus its checks and the queue's).
+# A closed tab's job stops within this (the job's grace of 6 s, plus its checks and the queue's).
 ORPHAN_STOP_MS = 15_000
 
 

@@ -197,3 +197,20 @@ def test_a_short_training_with_batch_norm_tests_as_well_as_it_trains(mnist):
     snapshot = job.snapshot()
     assert snapshot.evaluation.accuracy > 0.9
     assert snapshot.epoch_points[-1]["val_accuracy"] > 0.9
+
+
+def test_a_job_whose_page_is_gone_stops_by_itself(mnist, monkeypatch):
+    monkeypatch.setattr(training, "ORPHAN_GRACE_SECONDS", 0.5)
+    connected = [True]
+    settings = TrainingSettings(epochs=50, batch_size=16, subset_size=20000)
+    job = TrainingJob(build_model(TINY_STACK), mnist, settings, owner_connected=lambda: connected[0])
+    job.start()
+    wait_for(lambda: job.batches_done > 5)
+    connected[0] = False
+    gone = time.monotonic()
+    assert job.join(30)
+    snapshot = job.snapshot()
+    assert snapshot.state == "stopped" and snapshot.stop_reason == "closed"
+    assert snapshot.evaluation is None, "nobody is left to see an evaluation"
+    assert time.monotonic() - gone < 0.5 + training.OWNER_CHECK_SECONDS + 5
+    assert not job.can_continue
