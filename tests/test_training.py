@@ -214,3 +214,14 @@ def test_a_job_whose_page_is_gone_stops_by_itself(mnist, monkeypatch):
     assert snapshot.evaluation is None, "nobody is left to see an evaluation"
     assert time.monotonic() - gone < 0.5 + training.OWNER_CHECK_SECONDS + 5
     assert not job.can_continue
+
+
+def test_the_shared_batches_hold_exactly_the_data_sets_images(mnist):
+    position = {mnist.x_train[index].tobytes(): index for index in range(1000)}
+    seen = []
+    for images, labels in training.training_batches(mnist, 1000, 250, seed=3):
+        for image, label in zip(images.numpy(), labels.numpy(), strict=True):
+            seen.append(position[image.tobytes()])  # a KeyError if any pixel differs
+            assert mnist.y_train[seen[-1]] == label
+    assert sorted(seen) == list(range(1000)), "every image once per epoch"
+    assert seen != list(range(1000)), "in shuffled order"
