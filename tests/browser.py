@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -34,32 +35,46 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(root: Path, extra_env: dict[str, str] | None = None):
+def streamlit_server(root: Path, extra_env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()):
     """Run `streamlit run app.py` headless; yield its base URL; stop it afterwards."""
+    with streamlit_process(root, extra_env, extra_args) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def streamlit_process(root: Path, extra_env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()):
+    """Like `streamlit_server`, but yield (base URL, the server's process), for benchmarks."""
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
                f"--server.port={port}", "--server.address=127.0.0.1",
-               "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"]
+               "--browser.gatherUsageStats=false", "--server.fileWatcherType=none", *extra_args]
     environment = {**os.environ, **(extra_env or {})}
-    process = subprocess.Popen(command, cwd=root, env=environment,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url, process)
-        yield url
-    finally:
-        process.terminate()
+    # A file, not a pipe: a pipe nobody reads fills up and blocks a talkative server.
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(command, cwd=root, env=environment, stdout=log, stderr=subprocess.STDOUT,
+                                   text=True)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            wait_until_healthy(url, process, log)
+            yield url, process
+        finally:
+            stop(process)
 
 
-def wait_until_healthy(url: str, process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, log) -> None:
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"Streamlit exited early:\n{process.stdout.read()}")
+            log.seek(0)
+            raise RuntimeError(f"Streamlit exited early:\n{log.read()}")
         with contextlib.suppress(OSError), \
                 urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
             if response.status == 200:

@@ -1,0 +1,319 @@
+"""A classroom on one server: N learners in real Chromium sessions, and one who watches.
+
+    PLAYGROUND_DATA_DIR=../shared/data python benchmarks/classroom.py [--learners 1 5 10] [--replicas 1]
+
+Each learner opens Draw, Inspect (a test image) and Build & Train, then presses Train on
+the default settings, all within seconds of each other. Meanwhile a watching learner keeps
+clicking on Inspect (the "Which pixels mattered?" toggle, which reruns the page). Prints:
+- per N: the time from the first Train until the last learner's result; the watcher's
+  click-to-response p50 and p95; server peak memory and memory per session;
+- the server's memory idle, with ResNet50 loaded (a photo on Photos), and after every
+  session has closed;
+- server CPU per trivial click (Clear on an empty canvas) on the fresh server and at the end;
+- Draw's mouse-up → "Prediction:" median in the browser with nobody training.
+With --replicas 2 or more, the learners go through nginx (deploy/replicas.py) and it also
+prints how many sessions each replica served, and whether any session changed replica.
+
+Targets on this 2-core machine: click p95 ≤ 1 s; for 10 learners the last result ≤ 2 min;
+peak memory ≤ 2.5 GB with ResNet50 loaded; memory back within 10% of idle once the
+sessions close; a trivial click ≤ 0.1 s of server CPU; Draw ≤ 150 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "deploy")]
+
+from browser import free_port, launch_chromium, wait_until_healthy  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+from replicas import nginx_config, start_nginx, start_replica  # noqa: E402
+
+# Streamlit keeps a closed tab's session this long (default 120 s) before it may drop it;
+# shorter here so that the memory after closing can be read within the benchmark.
+SESSION_TTL_SECONDS = 10
+RESULT_TIMEOUT_SECONDS = 20 * 60
+TRIVIAL_CLICKS = 5
+DRAWINGS = 8
+
+
+def process_status(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        values = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(values[11]) + int(values[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+class MemoryWatch:
+    """Samples the servers' resident memory four times a second; keeps the peak."""
+
+    def __init__(self, pids: list[int]):
+        self.pids, self.peak, self._stop = pids, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def now(self) -> float:
+        return sum(process_status(pid, "VmRSS") for pid in self.pids)
+
+    def reset_peak(self) -> None:
+        self.peak = self.now()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.25):
+            with contextlib.suppress(OSError):
+                self.peak = max(self.peak, self.now())
+
+    def close(self) -> None:
+        self._stop.set()
+
+
+@contextlib.contextmanager
+def servers(replicas: int, folder: Path):
+    """Yield (the URL learners open, the server pids, nginx's access log or None)."""
+    arguments = (f"--server.disconnectedSessionTTL={SESSION_TTL_SECONDS}",)
+    ports = [free_port() for _ in range(replicas)]
+    with open(folder / "streamlit.log", "w+") as log:
+        processes = [start_replica(port, arguments, log) for port in ports]
+        try:
+            for port, process in zip(ports, processes, strict=True):
+                wait_until_healthy(f"http://127.0.0.1:{port}", process, log)
+            pids = [process.pid for process in processes]
+            if replicas == 1:
+                yield f"http://127.0.0.1:{ports[0]}", pids, None
+                return
+            listen = free_port()
+            nginx = start_nginx(nginx_config(listen, ports, folder, "127.0.0.1"), folder)
+            try:
+                time.sleep(1)
+                yield f"http://127.0.0.1:{listen}", pids, folder / "access.log"
+            finally:
+                nginx.terminate()
+                nginx.wait(timeout=10)
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=15)
+
+
+def new_page(browser, url: str, path: str, height: int = 1000):
+    context = browser.new_context(viewport={"width": 1400, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(f"{url}/{path}")
+    return context, page
+
+
+def go(page, title: str) -> None:
+    """Switch pages through the sidebar, as a learner does: the same session, unlike a new URL."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+
+
+def press(page, name: str) -> None:
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name, exact=True).click()
+
+
+def draw_seven(page, release: bool = True) -> None:
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    points = [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]
+    page.mouse.move(box["x"] + points[0][0] * box["width"], box["y"] + points[0][1] * box["height"])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=15)
+    if release:
+        page.mouse.up()
+
+
+def open_test_image(page) -> None:
+    page.get_by_test_id("stMainBlockContainer").get_by_text("Test image", exact=True).click()
+    page.get_by_text("Prediction:").first.wait_for()
+
+
+def learner_ready_to_train(browser, url: str):
+    """Draw, then Inspect on a test image, then Build & Train: one session throughout."""
+    context, page = new_page(browser, url, "draw")
+    draw_seven(page)
+    page.get_by_text("Prediction:").wait_for()
+    go(page, "Inspect")
+    open_test_image(page)
+    go(page, "Build & Train")
+    page.get_by_text("press Train").wait_for()
+    return context, page
+
+
+def toggle_response_seconds(page) -> float:
+    """Click the saliency toggle; seconds until the page shows one chart more or fewer."""
+    before = page.locator(".js-plotly-plot").count()
+    started = time.perf_counter()
+    page.get_by_text("Which pixels mattered?").click()
+    page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length != {before}")
+    return time.perf_counter() - started
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def trivial_click_cpu(browser, url: str, pids: list[int]) -> float:
+    """Server CPU seconds per click on Clear with an empty canvas, idle CPU subtracted."""
+    context, page = new_page(browser, url, "draw")
+    page.get_by_text("Draw a digit from 0 to 9").wait_for()
+    time.sleep(2)
+    idle_start = cpu_seconds(pids)
+    time.sleep(TRIVIAL_CLICKS * 1.5)
+    idle = cpu_seconds(pids) - idle_start
+    start = cpu_seconds(pids)
+    for _ in range(TRIVIAL_CLICKS):
+        page.get_by_role("button", name="Clear").click()
+        time.sleep(1.5)
+    busy = cpu_seconds(pids) - start
+    context.close()
+    return max(0.0, busy - idle) / TRIVIAL_CLICKS
+
+
+def draw_latency_ms(browser, url: str) -> list[float]:
+    context, page = new_page(browser, url, "draw")
+    timings = []
+    for _ in range(DRAWINGS):
+        page.get_by_text("Draw a digit from 0 to 9").wait_for()
+        draw_seven(page, release=False)
+        started = time.perf_counter()
+        page.mouse.up()
+        page.get_by_text("Prediction:").wait_for()
+        timings.append((time.perf_counter() - started) * 1000)
+        page.get_by_role("button", name="Clear").click()
+    context.close()
+    return timings
+
+
+def load_resnet50(browser, url: str, folder: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    photo = folder / "photo.jpg"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (480, 640, 3), np.uint8)).save(photo)
+    context, page = new_page(browser, url, "photos")
+    page.locator("input[type=file]").set_input_files(str(photo))
+    page.get_by_text("Top-1:").wait_for(timeout=300_000)
+    context.close()
+
+
+def seeded_resnet50_weights(folder: Path) -> Path:
+    """Random ImageNet-shaped weights: the real ones cannot be downloaded here. Memory is what counts."""
+    code = ("import keras, sys; from keras.applications import resnet50; keras.utils.set_random_seed(0); "
+            "resnet50.ResNet50(weights=None).save_weights(sys.argv[1])")
+    path = folder / "resnet50.weights.h5"
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True)
+    return path
+
+
+def classroom(browser, url: str, learners: int, memory: MemoryWatch) -> dict:
+    watcher_context, watcher = new_page(browser, url, "inspect", height=2400)
+    open_test_image(watcher)
+    memory.reset_peak()
+    before = memory.now()
+    pages = [learner_ready_to_train(browser, url) for _ in range(learners)]
+    started = time.perf_counter()
+    for _, page in pages:
+        press(page, "Train")
+    clicks, finished = [], {}
+    while len(finished) < learners and time.perf_counter() - started < RESULT_TIMEOUT_SECONDS:
+        clicks.append(toggle_response_seconds(watcher))
+        for index, (_, page) in enumerate(pages):
+            if index not in finished and page.get_by_text("Test accuracy").count():
+                finished[index] = time.perf_counter() - started
+        time.sleep(0.5)
+    result = {"last": max(finished.values()) if len(finished) == learners else None, "clicks": clicks,
+              "peak": memory.peak, "per_session": (memory.peak - before) / learners}
+    for context, _ in pages:
+        context.close()
+    watcher_context.close()
+    return result
+
+
+def replica_spread(access_log: Path) -> tuple[dict, int]:
+    """Sessions (browser keys with a WebSocket) per replica, and keys seen on more than one replica."""
+    replicas_of = defaultdict(set)
+    for line in access_log.read_text().splitlines():
+        key, upstream, request = line.split(" ", 2)
+        if "/_stcore/stream" in request and key != "-":
+            replicas_of[key].add(upstream)
+    sessions = defaultdict(int)
+    for upstreams in replicas_of.values():
+        for upstream in upstreams:
+            sessions[upstream] += 1
+    return dict(sessions), sum(len(upstreams) > 1 for upstreams in replicas_of.values())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--learners", type=int, nargs="+", default=[1, 5, 10])
+    parser.add_argument("--replicas", type=int, default=1)
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory() as name, sync_playwright() as playwright:
+        folder = Path(name)
+        os.environ["PLAYGROUND_RESNET50_WEIGHTS"] = str(seeded_resnet50_weights(folder))
+        browser = launch_chromium(playwright)
+        with servers(arguments.replicas, folder) as (url, pids, access_log):
+            memory = MemoryWatch(pids)
+            time.sleep(3)
+            print(f"{arguments.replicas} replica(s); server memory idle: {memory.now():,.0f} MB")
+            print(f"trivial click, fresh server: {trivial_click_cpu(browser, url, pids):.3f} s of server CPU")
+            load_resnet50(browser, url, folder)
+            idle = memory.now()
+            print(f"with ResNet50 loaded (one photo on Photos): {idle:,.0f} MB")
+            for learners in arguments.learners:
+                result = classroom(browser, url, learners, memory)
+                last = "not all within the timeout" if result["last"] is None else f"{result['last']:.0f} s"
+                clicks = result["clicks"]
+                p50, p95 = statistics.median(clicks) * 1000, percentile(clicks, 0.95) * 1000
+                print(f"{learners:>2} learners: last result after {last}; watcher's clicks (n={len(clicks)}) "
+                      f"p50 {p50:,.0f} ms, p95 {p95:,.0f} ms; "
+                      f"peak {result['peak']:,.0f} MB, {result['per_session']:,.0f} MB per session")
+            time.sleep(SESSION_TTL_SECONDS + 5)
+            # Streamlit drops expired sessions when another session disconnects: one short visit.
+            context, _ = new_page(browser, url, "")
+            time.sleep(2)
+            context.close()
+            time.sleep(5)
+            after = memory.now()
+            print(f"after every session closed: {after:,.0f} MB ({(after - idle) / idle:+.1%} against idle "
+                  "with ResNet50)")
+            print(f"trivial click at the end: {trivial_click_cpu(browser, url, pids):.3f} s of server CPU")
+            drawings = draw_latency_ms(browser, url)
+            print(f"Draw, mouse-up to 'Prediction:' (n={len(drawings)}): "
+                  f"median {statistics.median(drawings):.0f} ms, max {max(drawings):.0f} ms")
+            if access_log is not None:
+                spread, moved = replica_spread(access_log)
+                print(f"sessions per replica: {spread}; sessions that changed replica: {moved}")
+            memory.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
