@@ -9,11 +9,14 @@ from pathlib import Path
 
 import streamlit as st
 
+from pages.common import keep_keras_between_reruns
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of logs
 
 # A local icon: a Material icon here would be fetched from a font server, which fails offline.
 ICON = Path(__file__).parent / "assets" / "icon.png"
 st.set_page_config(page_title="CNN Playground", page_icon=str(ICON), layout="wide")
+keep_keras_between_reruns()
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

@@ -45,6 +45,28 @@ def route_through_app() -> None:
         st.rerun()
 
 
+def keep_keras_between_reruns() -> None:
+    """Stop Streamlit from clearing Keras' session after every script run.
+
+    Private API, checked on Streamlit 1.67: after each run, `ScriptRunner` calls the module
+    function `_clean_problem_modules`, which calls `keras.backend.clear_session()` whenever
+    Keras is loaded. That cost about 0.19 s of server CPU per rerun here (0.38 s for one click
+    on Draw's Clear), and it clears TensorFlow's kernel cache under the trainings running on
+    other threads. The playground holds its models on purpose (session state, cache_resource),
+    so there is nothing to clean; matplotlib, the function's other concern, is not used.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if not callable(getattr(script_runner, "_clean_problem_modules", None)):
+        raise RuntimeError("Streamlit no longer has script_runner._clean_problem_modules: check whether it "
+                           "still clears Keras after every rerun, and update keep_keras_between_reruns.")
+    script_runner._clean_problem_modules = _clean_nothing
+
+
+def _clean_nothing() -> None:
+    """Streamlit's post-run clean-up, minus Keras' clear_session (see keep_keras_between_reruns)."""
+
+
 def session_connected_check() -> Callable[[], bool]:
     """A function that tells, from any thread, whether this browser session is still connected.
 
