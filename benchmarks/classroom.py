@@ -135,7 +135,7 @@ def press(page, name: str) -> None:
 
 
 def draw_seven(page, release: bool = True) -> None:
-    canvas = page.locator("canvas.upper-canvas").first
+    canvas = page.locator("canvas").first
     canvas.wait_for()
     box = canvas.bounding_box()
     points = [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]

@@ -3,8 +3,8 @@
 import numpy as np
 import streamlit as st
 from PIL import Image
-from streamlit_drawable_canvas import st_canvas
 
+from pages.canvas import digit_canvas
 from pages.common import LAST_DIGIT_KEY, classifier_or_stop, route_through_app
 from playground.drawing import digit_image, preprocess_digit
 from playground.figures import probabilities_figure
@@ -17,15 +17,12 @@ PREVIEW_SIDE = 168  # six screen pixels per model pixel
 def drawing_canvas() -> np.ndarray | None:
     """The canvas and its Clear button; returns the RGBA drawing, if any."""
     st.session_state.setdefault("canvas_generation", 0)
-    result = st_canvas(
-        stroke_width=STROKE_WIDTH, stroke_color="#FFFFFF", background_color="#000000",
-        width=CANVAS_SIDE, height=CANVAS_SIDE, drawing_mode="freedraw",
-        return_image_data=True, key=f"digit_canvas_{st.session_state.canvas_generation}",
-    )
+    key = f"digit_canvas_{st.session_state.canvas_generation}"
+    drawing = digit_canvas(CANVAS_SIDE, STROKE_WIDTH, key=key)
     if st.button("Clear", icon=":material/ink_eraser:", key="clear_canvas"):
         st.session_state.canvas_generation += 1  # the canvas only clears when its key changes
         st.rerun()
-    return result.image_data
+    return drawing
 
 
 def show_prediction(classifier, digit: np.ndarray) -> None:
@@ -43,7 +40,6 @@ def main() -> None:
     route_through_app()
     st.title("Draw a digit")
     classifier = classifier_or_stop()
-    st.space("small")  # room for the canvas toolbar, which floats above the canvas
     canvas_column, result_column = st.columns([1, 1], gap="large")
     with canvas_column:
         drawing = drawing_canvas()

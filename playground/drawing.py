@@ -8,6 +8,9 @@ off-centre and at the wrong scale, and a CNN trained on MNIST misreads it far mo
 
 from __future__ import annotations
 
+import base64
+import io
+
 import numpy as np
 from PIL import Image
 
@@ -95,3 +98,23 @@ def center_by_mass(digit: np.ndarray, side: int) -> np.ndarray:
 def digit_image(digit: np.ndarray) -> Image.Image:
     """The model's (28, 28, 1) input as an 8-bit grayscale picture, for showing it."""
     return Image.fromarray((np.clip(digit[..., 0], 0.0, 1.0) * 255).astype(np.uint8))
+
+
+MAX_DRAWING_BYTES = 2 * 1024 * 1024  # a 300×300 drawing is a few kB; anything near this is not one
+MAX_CANVAS_PIXELS = 1024 * 1024
+
+
+def decode_png_data_url(data_url: str) -> np.ndarray | None:
+    """The RGBA pixels of a `data:image/png;base64,…` URL sent by the canvas, or None if it
+    is not a PNG of sensible size (the browser is not trusted to send one)."""
+    prefix = "data:image/png;base64,"
+    if not isinstance(data_url, str) or not data_url.startswith(prefix) or len(data_url) > MAX_DRAWING_BYTES:
+        return None
+    try:
+        raw = base64.b64decode(data_url[len(prefix):], validate=True)
+        with Image.open(io.BytesIO(raw)) as picture:
+            if picture.format != "PNG" or picture.width * picture.height > MAX_CANVAS_PIXELS:
+                return None
+            return np.asarray(picture.convert("RGBA"))
+    except (ValueError, OSError, Image.DecompressionBombError):
+        return None

@@ -43,19 +43,18 @@ def run_like_a_started_server(monkeypatch):
 def canvas_drawing(monkeypatch):
     """Stand in for the canvas component, which AppTest cannot draw on.
 
-    Returns a one-item list whose item the canvas gives as its drawing, and the list of
-    the canvas's calls. The real component only imports inside a Streamlit runtime, so
-    the stand-in replaces the whole module.
+    Returns a one-item list whose item the canvas gives as its drawing (RGBA, as decoded from
+    the browser's PNG), and the list of the canvas's calls.
     """
     drawing, calls = [None], []
 
-    def fake_canvas(**settings):
-        calls.append(settings)
-        return FakeCanvasResult(drawing[0])
+    def fake_canvas(side, stroke, key):
+        calls.append({"side": side, "stroke": stroke, "key": key})
+        return drawing[0]
 
-    module = types.ModuleType("streamlit_drawable_canvas")
-    module.st_canvas = fake_canvas
-    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
+    module = types.ModuleType("pages.canvas")
+    module.digit_canvas = fake_canvas
+    monkeypatch.setitem(sys.modules, "pages.canvas", module)
     return drawing, calls
 
 

@@ -37,7 +37,7 @@ def test_drawing_on_the_canvas_shows_a_prediction(browser, app_url):
     page.set_default_timeout(PAGE_TIMEOUT_MS)
     page.goto(f"{app_url}/draw")
     page.get_by_text("Draw a digit from 0 to 9").wait_for()
-    canvas = page.locator("canvas.upper-canvas").first
+    canvas = page.locator("canvas").first
     canvas.wait_for()
     draw_seven(page, canvas.bounding_box())
     prediction = page.get_by_text("Prediction:")
@@ -58,7 +58,7 @@ def test_inspect_walks_through_the_digit_drawn_on_draw(browser, app_url):
     page = browser.new_page(viewport={"width": 1400, "height": 2400})
     page.set_default_timeout(PAGE_TIMEOUT_MS)
     page.goto(f"{app_url}/draw")
-    canvas = page.locator("canvas.upper-canvas").first
+    canvas = page.locator("canvas").first
     canvas.wait_for()
     draw_seven(page, canvas.bounding_box())
     page.get_by_text("Prediction:").wait_for()

@@ -128,3 +128,46 @@ def test_mnist_digits_redrawn_on_a_canvas_are_still_recognised(mnist, default_cl
         prediction = default_classifier.probabilities(preprocess_digit(np.asarray(canvas))).argmax()
         correct += int(prediction == mnist.y_test[index])
     assert correct / len(indices) >= 0.97
+
+
+def test_the_canvas_png_decodes_to_its_pixels():
+    import base64
+    import io
+
+    from PIL import Image
+
+    from playground.drawing import decode_png_data_url
+
+    pixels = np.zeros((300, 300, 4), np.uint8)
+    pixels[..., 3] = 255
+    pixels[40:260, 140:160, :3] = 255
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, "RGBA").save(buffer, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    np.testing.assert_array_equal(decode_png_data_url(url), pixels)
+
+
+@pytest.mark.parametrize("sent", [
+    None, 42, "", "data:image/jpeg;base64,AAAA", "data:image/png;base64,not base64!",
+    "data:image/png;base64," + "A" * (3 * 1024 * 1024),
+    "data:image/png;base64,iVBORw0KGgo=",  # a PNG signature and nothing else
+])
+def test_anything_but_a_sensible_png_is_no_drawing(sent):
+    from playground.drawing import decode_png_data_url
+
+    assert decode_png_data_url(sent) is None
+
+
+def test_a_png_bomb_from_the_browser_is_no_drawing():
+    import base64
+    import io
+
+    from PIL import Image
+
+    from playground.drawing import decode_png_data_url
+
+    buffer = io.BytesIO()
+    Image.new("L", (4000, 4000)).save(buffer, format="PNG")  # 16 megapixels in a few kB
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    assert len(url) < 100_000
+    assert decode_png_data_url(url) is None
