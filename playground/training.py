@@ -24,6 +24,7 @@ import tensorflow as tf
 from playground.batchnorm import recalibrate_batch_norm
 from playground.data import Dataset
 from playground.evaluation import Evaluation, evaluate
+from playground.memory import limit_malloc_arenas, release_free_memory
 from playground.model import outputs_probabilities
 from playground.queue import TrainingQueue, training_queue
 
@@ -39,6 +40,8 @@ WARMUP_FRACTION = 0.05
 # websocket within a second or two, so a brief network blip never stops a training.
 ORPHAN_GRACE_SECONDS = 6.0
 OWNER_CHECK_SECONDS = 1.0  # how often a running job asks whether its page is still there
+
+limit_malloc_arenas()  # before the first training thread (see playground.memory)
 
 
 @dataclass(frozen=True)
@@ -328,6 +331,7 @@ class TrainingJob:
             self._set(state="failed", error=f"{type(error).__name__}: {error}")
         finally:
             self._queue.done(self)
+            release_free_memory()
 
     def _train_and_evaluate(self) -> None:
         self._set(state="running")
@@ -442,8 +446,24 @@ def compile_for_training(model: keras.Model, settings: TrainingSettings, batches
         "sgd": lambda: keras.optimizers.SGD(rate, momentum=SGD_MOMENTUM),
         "rmsprop": lambda: keras.optimizers.RMSprop(rate),
     }[settings.optimizer]()
+    skip_single_replica_all_reduce(optimizer)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=not outputs_probabilities(model))
     model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+
+
+def skip_single_replica_all_reduce(optimizer: keras.optimizers.Optimizer) -> None:
+    """Leave out the optimizer's gradient all-reduce when there is only one replica.
+
+    Private API, checked on Keras 3.15 with TensorFlow 2.21. On TensorFlow, each trace of the
+    training step sums the gradients over replicas with `ReplicaContext.all_reduce`, which
+    registers a custom gradient in TensorFlow's global gradient registry and never removes
+    it. That entry keeps the whole traced graph alive: about 47 MB for every training, for as
+    long as the server runs. With one replica the sum is the gradients themselves.
+    """
+    if not hasattr(optimizer, "_all_reduce_sum_gradients"):
+        return  # another backend: nothing to leave out
+    if tf.distribute.get_strategy().num_replicas_in_sync == 1:
+        optimizer._all_reduce_sum_gradients = lambda grads_and_vars: list(grads_and_vars)
 
 
 class SessionToken:

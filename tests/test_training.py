@@ -225,3 +225,26 @@ def test_the_shared_batches_hold_exactly_the_data_sets_images(mnist):
             assert mnist.y_train[seen[-1]] == label
     assert sorted(seen) == list(range(1000)), "every image once per epoch"
     assert seen != list(range(1000)), "in shuffled order"
+
+
+def test_trainings_leave_no_traced_graphs_behind(mnist):
+    """Each trace of Keras' training step once left a custom gradient in TensorFlow's global
+    registry, keeping the whole graph (about 47 MB) alive for the server's lifetime."""
+    from tensorflow.python.framework import ops
+
+    def custom_gradients():
+        return sum(name.startswith("CustomGradient") for name in ops._gradient_registry.list())
+
+    before = custom_gradients()
+    for _ in range(2):
+        job = tiny_job(mnist, subset_size=500)
+        job.start()
+        assert job.join(WAIT_SECONDS)
+    assert custom_gradients() == before
+
+
+def test_the_memory_helpers_work_here():
+    from playground.memory import limit_malloc_arenas, release_free_memory
+
+    assert limit_malloc_arenas() is True  # glibc on every machine this project runs on
+    assert isinstance(release_free_memory(), bool)
