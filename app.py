@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from pages.common import keep_keras_between_reruns
+from pages.reload import keep_ticket_in_url, take_back_training
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of logs
 
@@ -27,4 +28,6 @@ PAGES = [
     st.Page("pages/photos.py", title="Photos", icon=":material/photo_camera:"),
 ]
 
+take_back_training()  # before any page draws: a reloaded tab gets its training back
+keep_ticket_in_url()
 st.navigation(PAGES).run()

@@ -7,7 +7,7 @@
    images per second and the ratio job / plain (target ≥ 0.95).
 2. Time to accuracy: the "Fast default" preset with the page's default settings on all
    of MNIST, through the job. Prints training seconds (evaluation excluded) and test
-   accuracy (target ≥ 99.0 % within 30 s).
+   accuracy (target ≥ 99.0 % in one epoch, within 8 s).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from playground.training import TrainingJob, TrainingSettings, compile_for_train
 FAST_DEFAULT_SETTINGS = TrainingSettings(**FAST_DEFAULT_TRAINING)
 OVERHEAD_SETTINGS = TrainingSettings(epochs=1, batch_size=128, validation_split=0.05, subset_size=40000)
 REPEATS = 6
+TARGET_SECONDS = 8
 
 
 def plain_fit_rate(data, settings: TrainingSettings) -> float:
@@ -78,16 +79,16 @@ def overhead(data) -> None:
 
 
 def time_to_accuracy(data) -> None:
-    keras.utils.set_random_seed(0)
+    """As the app trains: no global seed, only the settings' seed."""
     job = TrainingJob(build_model(preset("Fast default")), data, FAST_DEFAULT_SETTINGS)
     job.start()
     job.join()
     snapshot = job.snapshot()
     accuracy, seconds = snapshot.evaluation.accuracy, snapshot.training_seconds
-    met = accuracy >= 0.99 and seconds <= 30
+    met = accuracy >= 0.99 and seconds <= TARGET_SECONDS and FAST_DEFAULT_SETTINGS.epochs == 1
     print(f"Time to accuracy, Fast default, {FAST_DEFAULT_SETTINGS}:")
     print(f"  training {seconds:.1f} s (evaluation excluded), test accuracy {accuracy:.2%}; "
-          f"target ≥ 99.0 % in ≤ 30 s: {'met' if met else 'NOT met'}")
+          f"target ≥ 99.0 % in one epoch, ≤ {TARGET_SECONDS} s: {'met' if met else 'NOT met'}")
 
 
 def main() -> None:

@@ -1,12 +1,19 @@
 """Build & Train: assemble a CNN in the sidebar, train it live, and study the results."""
 
+import copy
 import time
 
 import numpy as np
 import streamlit as st
 
 from pages.builder_ui import sidebar_builder
-from pages.common import SESSION_MODEL_KEY, dataset, route_through_app, session_connected_check
+from pages.common import (
+    SESSION_MODEL_KEY,
+    dataset,
+    on_streamlit_stop,
+    route_through_app,
+    session_connected_check,
+)
 from pages.model_files import keep_the_work
 from playground.data import DATASETS, DataFormatError, DataUnavailableError
 from playground.figures import confusion_figure, per_class_figure, stack_diagram, training_figure
@@ -15,13 +22,13 @@ from playground.model import Classifier, build_model, copy_model
 from playground.presets import FAST_DEFAULT_TRAINING
 from playground.queue import training_queue
 from playground.text import duration, ordinal
+from playground.tickets import SessionToken, server_tickets
 from playground.training import (
     OPTIMIZERS,
+    SCHEDULE_LABELS,
     SCHEDULES,
-    SessionToken,
     TrainingJob,
     TrainingSettings,
-    stop_when_collected,
 )
 
 # The script thread redraws the live charts this often while training runs. Two redraws a
@@ -31,6 +38,9 @@ POLL_SECONDS = 0.4
 GRID_IMAGES = 16
 GRID_COLUMNS = 8
 SETTINGS_KEY = "train_settings"
+# Session state a reloaded tab gets back with its training (pages/reload.py).
+KEPT_ACROSS_RELOAD = ("builder_layers", "builder_next_uid", "builder_preset", SETTINGS_KEY,
+                      "training_stack", "training_dataset")
 STATE_TEXT = {"evaluating": "Evaluating on the test set…", "stopping": "Stopping…"}
 
 
@@ -61,7 +71,7 @@ def training_settings() -> tuple[str, TrainingSettings]:
         key="setting_learning_rate")
     saved["schedule"] = second.selectbox(
         "Schedule", SCHEDULES, SCHEDULES.index(saved["schedule"]), key="setting_schedule",
-        format_func={"constant": "constant", "warmup_cosine": "warm-up + cosine"}.get)
+        format_func=SCHEDULE_LABELS.get)
     saved["validation_split"] = third.slider("Validation split", 0.0, 0.5, saved["validation_split"], 0.05,
                                              key="setting_validation_split")
     saved["subset_size"] = fourth.number_input("Training images", 1, 60000, saved["subset_size"], 1000,
@@ -75,15 +85,18 @@ def start_training(stack: list[dict], dataset_name: str, settings: TrainingSetti
     try:
         check_budget(trace_shapes(stack), settings.batch_size)
         data = dataset(dataset_name)
-        job = TrainingJob(build_model(stack, seed=settings.seed), data, settings,
-                          owner_connected=session_connected_check())
+        job = TrainingJob(build_model(stack, seed=settings.seed), data, settings)
     except (ValueError, StackError, DataUnavailableError, DataFormatError) as error:
         st.error(str(error))
         return False
     owner = SessionToken()
-    stop_when_collected(owner, job)
+    job.belong_to(owner, session_connected_check())
     st.session_state.update(training_job=job, training_job_owner=owner, training_stack=stack,
                             training_dataset=dataset_name)
+    # What a reloaded tab needs to show this job again, with the stack and settings it started from.
+    keepsake = {key: copy.deepcopy(st.session_state[key])
+                for key in KEPT_ACROSS_RELOAD if key in st.session_state}
+    st.session_state.training_ticket = server_tickets().issue(job, keepsake)
     job.start()
     return True
 
@@ -151,20 +164,24 @@ def follow_training(job: TrainingJob):
     The progress line is sent on every beat, even when nothing changed: Streamlit acts on a
     rerun or stop request (a click on Stop, a page switch) only at an st.* call, so a loop
     without one would freeze a queued learner's page until someone else's training ended.
+
+    Streamlit's own Stop (top right, while a script runs) would end this loop and leave the
+    display frozen while the job trained on; it stops the job, as the page's Stop does.
     """
     progress_slot, chart_slot = st.empty(), st.empty()
     frame, drawn, next_draw = 0, None, time.monotonic()
-    while True:
-        snapshot = job.snapshot()
-        draw_progress(snapshot, progress_slot)
-        seen = None if drawn is None else (drawn.batch_points, drawn.state)
-        if snapshot.started and (snapshot.batch_points, snapshot.state) != seen:
-            draw_chart(snapshot, chart_slot, frame)  # the chart only when it has something new
-            drawn, frame = snapshot, frame + 1
-        if not snapshot.active:
-            return snapshot
-        next_draw += POLL_SECONDS  # a steady beat, however long the drawing took
-        time.sleep(max(0.0, next_draw - time.monotonic()))
+    with on_streamlit_stop(job.request_stop):
+        while True:
+            snapshot = job.snapshot()
+            draw_progress(snapshot, progress_slot)
+            seen = None if drawn is None else (drawn.batch_points, drawn.state)
+            if snapshot.started and (snapshot.batch_points, snapshot.state) != seen:
+                draw_chart(snapshot, chart_slot, frame)  # the chart only when it has something new
+                drawn, frame = snapshot, frame + 1
+            if not snapshot.active:
+                return snapshot
+            next_draw += POLL_SECONDS  # a steady beat, however long the drawing took
+            time.sleep(max(0.0, next_draw - time.monotonic()))
 
 
 def publish_model(job: TrainingJob, snapshot) -> None:

@@ -6,13 +6,17 @@ user trains lives in `st.session_state` and belongs to that browser session alon
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import time
+from collections.abc import Callable, Iterator
 
 import streamlit as st
 
 from playground.text import literal
 
 SESSION_MODEL_KEY = "session_classifier"
+# A closing tab's stop request reaches the script a moment before its session is marked gone.
+DISCONNECT_SETTLE_SECONDS = 0.3
 LAST_DIGIT_KEY = "last_digit"  # the last 28×28 drawing, for Inspect and How it works
 
 
@@ -83,6 +87,28 @@ def session_connected_check() -> Callable[[], bool]:
         return lambda: True
     runtime, session_id = Runtime.instance(), context.session_id
     return lambda: runtime.is_active_session(session_id)
+
+
+@contextlib.contextmanager
+def on_streamlit_stop(action: Callable[[], None]) -> Iterator[None]:
+    """Call `action` if Streamlit's own Stop (the toolbar's) ends this script run inside the
+    block. Reruns (clicks, page switches) pass through, and so does a tab that closes or
+    reloads: its job is left to the orphan check, so a reload can take it back.
+
+    Private API, checked on Streamlit 1.67: a stop request surfaces in the script thread as
+    `StopException` at its next st.* call, a rerun request as `RerunException`. A closing
+    websocket also requests a stop, a moment before the session stops being active.
+    """
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    connected = session_connected_check()
+    try:
+        yield
+    except StopException:
+        time.sleep(DISCONNECT_SETTLE_SECONDS)
+        if connected():
+            action()
+        raise
 
 
 def session_classifier():

@@ -14,13 +14,15 @@ from playground import batchnorm
 from playground.data import DATA_DIR_VARIABLE, DATASETS, DEBIAN_FASHION_DIR, IDX_FILES
 from playground.layers import normalize_stack
 from playground.model import BATCH_NORM_MOMENTUM, PROBABILITY_ACTIVATIONS
-from playground.training import PRECISE_BATCH_NORM_BELOW, SGD_MOMENTUM, WARMUP_FRACTION, TrainingSettings
+from playground.training import (
+    OPTIMIZER_CLASSES,
+    PRECISE_BATCH_NORM_BELOW,
+    WARMUP_FRACTION,
+    WARMUP_SCHEDULES,
+    TrainingSettings,
+    optimizer_arguments,
+)
 
-OPTIMIZER_CODE = {
-    "adam": "keras.optimizers.Adam(learning_rate)",
-    "sgd": f"keras.optimizers.SGD(learning_rate, momentum={SGD_MOMENTUM})",
-    "rmsprop": "keras.optimizers.RMSprop(learning_rate)",
-}
 SEEDED = ("Conv2D", "Dense")  # layers whose kernels start from a seeded initializer, as in build_model
 
 
@@ -40,13 +42,15 @@ def keras_script(stack: list[dict], settings: TrainingSettings, dataset: str = "
     """Python source that rebuilds the stack and trains it as the playground would."""
     specs = normalize_stack(stack)
     layers = "\n".join(f"        {layer_code(spec, index)}," for index, spec in enumerate(specs))
-    if settings.schedule == "warmup_cosine":
+    if settings.schedule in WARMUP_SCHEDULES:
         rate = ("keras.optimizers.schedules.CosineDecay(\n"
                 "        0.0, steps, warmup_target=LEARNING_RATE,\n"
                 "        warmup_steps=max(1, round(steps * WARMUP_FRACTION)))")
     else:
         rate = "LEARNING_RATE"
     info = DATASETS[dataset]
+    arguments = [f"{name}={value!r}" for name, value in optimizer_arguments(settings).items()]
+    optimizer = ", ".join(["learning_rate", *arguments])
     batchnorm_code = "\n\n".join(inspect.getsource(function) for function in (
         batchnorm.batch_norm_layers, batchnorm.recalibrate_batch_norm, batchnorm._layer_inputs))
     return f'''"""Exported from CNN Playground: the same network, trained the same way, in plain Keras.
@@ -169,7 +173,7 @@ def main():
     steps = EPOCHS * batches_per_epoch
     learning_rate = {rate}
     model = build_model()
-    model.compile(optimizer={OPTIMIZER_CODE[settings.optimizer]},
+    model.compile(optimizer=keras.optimizers.{OPTIMIZER_CLASSES[settings.optimizer]}({optimizer}),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits={_from_logits(specs)}),
                   metrics=["accuracy"])
     model.summary()

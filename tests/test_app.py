@@ -86,6 +86,25 @@ def test_home_page_does_not_import_tensorflow():
     assert result.stdout.split()[-2:] == ["False", "False"]
 
 
+def test_an_old_or_foreign_training_link_opens_the_page_as_usual():
+    """A URL with a ticket nobody holds (an old bookmark, a classmate's link): no error, the
+    ticket leaves the URL, and the home page still imports no TensorFlow."""
+    script = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        f"app = AppTest.from_file({APP!r}, default_timeout=30)\n"
+        "app.query_params['run'] = 'not-a-ticket-anyone-holds'\n"
+        "app.run()\n"
+        "assert not app.exception, app.exception\n"
+        "assert 'run' not in app.query_params, dict(app.query_params)\n"
+        "assert app.title[0].value == 'CNN Playground'\n"
+        "print('tensorflow' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "False"
+
+
 def test_draw_page_asks_for_a_digit_on_a_blank_canvas():
     """With the real canvas component, which starts empty."""
     app = run_page("pages/draw.py")

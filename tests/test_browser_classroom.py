@@ -55,3 +55,46 @@ def test_a_queued_learner_can_stop_and_a_closed_tab_frees_the_slot(browser, mnis
         print(f"the queued learner started {time.monotonic() - closed:.1f} s after the other tab closed")
         second.get_by_text("Test accuracy").wait_for(timeout=120_000)
         second_context.close()
+
+
+def test_a_reloaded_tab_gets_its_training_and_settings_back(browser, mnist):
+    with streamlit_server(ROOT, {"PLAYGROUND_MAX_TRAININGS": "1"}) as url:
+        context, page = open_build_train(browser, url)
+        fill_number(page, "Epochs", 50)  # far longer than this test
+        page.wait_for_timeout(300)
+        press(page, "Train")
+        page.get_by_text("images/s").first.wait_for()
+        assert "run=" in page.url, "the page keeps its training's ticket in its URL"
+
+        page.reload()  # a new Streamlit session, with empty state
+        page.get_by_text("images/s").first.wait_for(timeout=10_000)
+        assert page.get_by_label("Epochs").input_value() == "50", "the settings come back too"
+        # Well past the orphan grace of 6 s: the job now belongs to the reloaded page and trains on.
+        first = progress_position(page)
+        page.wait_for_timeout(10_000)
+        assert progress_position(page) > first
+        press(page, "Stop")
+        page.get_by_text("Test accuracy").wait_for(timeout=60_000)
+        context.close()
+
+
+def test_streamlits_own_stop_stops_the_training(browser, mnist):
+    """Streamlit's toolbar Stop ends the page's script run; the training must not go on unseen."""
+    with streamlit_server(ROOT) as url:
+        context, page = open_build_train(browser, url)
+        fill_number(page, "Epochs", 50)
+        page.wait_for_timeout(300)
+        press(page, "Train")
+        page.get_by_text("images/s").first.wait_for()
+        page.get_by_test_id("stStatusWidget").get_by_role("button", name="Stop").click()
+        page.wait_for_timeout(2_000)
+        fill_number(page, "Batch size", 64)  # any widget: the page runs again and shows the job
+        page.get_by_text("Test accuracy").wait_for(timeout=30_000)
+        assert page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Continue").is_enabled()
+        context.close()
+
+
+def progress_position(page) -> tuple[int, int]:
+    """(epoch, batch) of the progress line, "Epoch 1/50 · batch 37/223 · …"."""
+    line = page.get_by_test_id("stProgress").first.inner_text()
+    return int(line.split("Epoch ")[1].split("/")[0]), int(line.split("batch ")[1].split("/")[0])

