@@ -11,6 +11,7 @@ import streamlit as st
 
 from pages.common import keep_keras_between_reruns
 from pages.reload import keep_ticket_in_url, take_back_training
+from playground.memory import SessionMemory
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of logs
 
@@ -28,6 +29,7 @@ PAGES = [
     st.Page("pages/photos.py", title="Photos", icon=":material/photo_camera:"),
 ]
 
+st.session_state.setdefault("session_memory", SessionMemory())  # hands memory back once the session goes
 take_back_training()  # before any page draws: a reloaded tab gets its training back
 keep_ticket_in_url()
 st.navigation(PAGES).run()

@@ -7,8 +7,9 @@ the default settings, all within seconds of each other. Meanwhile a watching lea
 clicking on Inspect (the "Which pixels mattered?" toggle, which reruns the page). Prints:
 - per N: the time from the first Train until the last learner's result; the watcher's
   click-to-response p50 and p95; server peak memory and memory per session;
-- the server's memory idle, with ResNet50 loaded (a photo on Photos), and after every
-  session has closed;
+- the server's memory idle: fresh, with ResNet50 loaded (a photo on Photos), and with every
+  shared resource loaded (ResNet50, the default model, MNIST) once that session closed; and
+  after each round, once its sessions closed, against all three and against the first round;
 - server CPU per trivial click (Clear on an empty canvas) on the fresh server and at the end;
 - Draw's mouse-up → "Prediction:" median in the browser with nobody training.
 With --replicas 2 or more, the learners go through nginx (deploy/replicas.py) and it also
@@ -255,6 +256,21 @@ def classroom(browser, url: str, learners: int, memory: MemoryWatch) -> dict:
     return result
 
 
+def change(after: float, before: float) -> str:
+    return f"{after - before:+,.0f} MB ({(after - before) / before:+.1%})"
+
+
+def memory_once_closed(browser, url: str, memory: MemoryWatch) -> float:
+    """The servers' memory once Streamlit has dropped every closed session."""
+    time.sleep(SESSION_TTL_SECONDS + 5)
+    # Streamlit drops expired sessions when another session disconnects: one short visit.
+    context, _ = new_page(browser, url, "")
+    time.sleep(2)
+    context.close()
+    time.sleep(5)
+    return memory.now()
+
+
 def replica_spread(access_log: Path) -> tuple[dict, int]:
     """Sessions (browser keys with a WebSocket) per replica, and keys seen on more than one replica."""
     replicas_of = defaultdict(set)
@@ -287,6 +303,12 @@ def main() -> None:
             load_resnet50(browser, url, folder)
             idle = memory.now()
             print(f"with ResNet50 loaded (one photo on Photos): {idle:,.0f} MB")
+            context, _ = learner_ready_to_train(browser, url)  # loads the default model and MNIST
+            context.close()
+            shared = memory_once_closed(browser, url, memory)
+            print(f"with every shared resource loaded (ResNet50, the default model, MNIST) and no session "
+                  f"open: {shared:,.0f} MB")
+            after_first = None
             for learners in arguments.learners:
                 result = classroom(browser, url, learners, memory)
                 last = "not all within the timeout" if result["last"] is None else f"{result['last']:.0f} s"
@@ -295,15 +317,12 @@ def main() -> None:
                 print(f"{learners:>2} learners: last result after {last}; watcher's clicks (n={len(clicks)}) "
                       f"p50 {p50:,.0f} ms, p95 {p95:,.0f} ms; "
                       f"peak {result['peak']:,.0f} MB, {result['per_session']:,.0f} MB per session")
-            time.sleep(SESSION_TTL_SECONDS + 5)
-            # Streamlit drops expired sessions when another session disconnects: one short visit.
-            context, _ = new_page(browser, url, "")
-            time.sleep(2)
-            context.close()
-            time.sleep(5)
-            after = memory.now()
-            print(f"after every session closed: {after:,.0f} MB ({(after - idle) / idle:+.1%} against idle "
-                  "with ResNet50)")
+                after = memory_once_closed(browser, url, memory)
+                after_first = after_first or after
+                print(f"    once these sessions closed: {after:,.0f} MB; against idle with ResNet50 "
+                      f"{change(after, idle)}; against every shared resource loaded {change(after, shared)}; "
+                      f"against the first round {after - after_first:+,.0f} MB")
+            print(f"trainings in all: {sum(arguments.learners)}")
             print(f"trivial click at the end: {trivial_click_cpu(browser, url, pids):.3f} s of server CPU")
             drawings = draw_latency_ms(browser, url)
             print(f"Draw, mouse-up to 'Prediction:' (n={len(drawings)}): "

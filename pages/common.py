@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 import streamlit as st
 
+from playground.memory import freeze_long_lived
 from playground.text import literal
 
 SESSION_MODEL_KEY = "session_classifier"
@@ -20,18 +21,25 @@ DISCONNECT_SETTLE_SECONDS = 0.3
 LAST_DIGIT_KEY = "last_digit"  # the last 28×28 drawing, for Inspect and How it works
 
 
+def long_lived(resource):
+    """A shared resource, just loaded: it and the modules it needed stay for the server's life,
+    so later garbage collections skip them (see playground.memory)."""
+    freeze_long_lived()
+    return resource
+
+
 @st.cache_resource(show_spinner="Loading the default model…")
 def default_classifier():
     from playground.model import load_default_classifier
 
-    return load_default_classifier()
+    return long_lived(load_default_classifier())
 
 
 @st.cache_resource(show_spinner="Loading the data set (once per server)…")
 def dataset(name: str):
     from playground.data import load_dataset
 
-    return load_dataset(name)
+    return long_lived(load_dataset(name))
 
 
 def route_through_app() -> None:
@@ -143,4 +151,4 @@ def photo_classifier():
     """ResNet50, once per server, shared read-only by every session (it calls under a lock)."""
     from playground.imagenet import PhotoClassifier, load_resnet50
 
-    return PhotoClassifier(load_resnet50())
+    return long_lived(PhotoClassifier(load_resnet50()))

@@ -173,16 +173,29 @@ def show_walkthrough(classifier, digit: np.ndarray) -> None:
         show_layer(view, classifier, probabilities)
 
 
+@st.fragment
 def show_saliency(classifier, digit: np.ndarray, best: int) -> None:
-    """Integrated Gradients: 128 forward and backward passes, about 0.2 s on the widest preset."""
+    """Integrated Gradients: 128 forward and backward passes, about 0.2 s on the widest preset.
+
+    A fragment: the toggle reruns this block alone, not every layer's pictures below it."""
     if not st.toggle("Which pixels mattered?", value=True, key="inspect_saliency",
                      help="Integrated Gradients: red pixels raised the predicted class's probability, "
                           "blue ones lowered it. They add up to that probability minus a black image's."):
         return
     name = classifier.class_names[best]
-    attributions = integrated_gradients(classifier.model, digit, best, classifier.from_logits)
+    attributions = saliency_for(classifier, digit, best)
     st.plotly_chart(attribution_figure(attributions, name), config={"displayModeBar": False})
     st.caption(f"red: raised p({name}), blue: lowered it")
+
+
+def saliency_for(classifier, digit: np.ndarray, best: int) -> np.ndarray:
+    """The attributions for this model, input and class: computed once, then kept (the latest only)."""
+    key = (id(classifier.model), digit.tobytes(), best)
+    kept = st.session_state.get("saliency_kept")
+    if kept is None or kept[0] != key:
+        kept = (key, integrated_gradients(classifier.model, digit, best, classifier.from_logits))
+        st.session_state.saliency_kept = kept
+    return kept[1]
 
 
 def show_filters(model) -> None:

@@ -24,7 +24,7 @@ import tensorflow as tf
 from playground.batchnorm import recalibrate_batch_norm
 from playground.data import Dataset
 from playground.evaluation import Evaluation, evaluate
-from playground.memory import limit_malloc_arenas, release_free_memory
+from playground.memory import collect_and_release, limit_malloc_arenas
 from playground.model import outputs_probabilities
 from playground.queue import TrainingQueue, training_queue
 
@@ -354,7 +354,7 @@ class TrainingJob:
             self._set(state="failed", error=f"{type(error).__name__}: {error}")
         finally:
             self._queue.done(self)
-            release_free_memory()
+            collect_and_release()
 
     def _train_and_evaluate(self) -> None:
         self._set(state="running")

@@ -264,10 +264,3 @@ def test_trainings_leave_no_traced_graphs_behind(mnist):
         job.start()
         assert job.join(WAIT_SECONDS)
     assert custom_gradients() == before
-
-
-def test_the_memory_helpers_work_here():
-    from playground.memory import limit_malloc_arenas, release_free_memory
-
-    assert limit_malloc_arenas() is True  # glibc on every machine this project runs on
-    assert isinstance(release_free_memory(), bool)
