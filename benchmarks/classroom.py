@@ -65,6 +65,30 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+class BrowserCpu:
+    """CPU seconds used by every Chromium process, sampled twice a second (a process that
+    ends loses at most its last half second)."""
+
+    def __init__(self):
+        self.used: dict[int, float] = {}
+        self._stop = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def total(self) -> float:
+        return sum(self.used.values())
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            for entry in Path("/proc").iterdir():
+                if entry.name.isdigit():
+                    with contextlib.suppress(OSError, ValueError, IndexError):
+                        if "chrom" in (entry / "comm").read_text():
+                            self.used[int(entry.name)] = cpu_seconds([int(entry.name)])
+
+    def close(self) -> None:
+        self._stop.set()
+
+
 class MemoryWatch:
     """Samples the servers' resident memory four times a second; keeps the peak."""
 
@@ -232,12 +256,15 @@ def seeded_resnet50_weights(folder: Path) -> Path:
     return path
 
 
-def classroom(browser, url: str, learners: int, memory: MemoryWatch) -> dict:
+def classroom(browser, url: str, learners: int, memory: MemoryWatch, pids: list[int]) -> dict:
     watcher_context, watcher = new_page(browser, url, "inspect", height=2400)
     open_test_image(watcher)
     memory.reset_peak()
     before = memory.now()
     pages = [learner_ready_to_train(browser, url) for _ in range(learners)]
+    browsers = BrowserCpu()
+    time.sleep(1)
+    server_before, browsers_before = cpu_seconds(pids), browsers.total()
     started = time.perf_counter()
     for _, page in pages:
         press(page, "Train")
@@ -249,7 +276,10 @@ def classroom(browser, url: str, learners: int, memory: MemoryWatch) -> dict:
                 finished[index] = time.perf_counter() - started
         time.sleep(0.5)
     result = {"last": max(finished.values()) if len(finished) == learners else None, "clicks": clicks,
-              "peak": memory.peak, "per_session": (memory.peak - before) / learners}
+              "peak": memory.peak, "per_session": (memory.peak - before) / learners,
+              "server_cpu": cpu_seconds(pids) - server_before,
+              "browser_cpu": browsers.total() - browsers_before, "seconds": time.perf_counter() - started}
+    browsers.close()
     for context, _ in pages:
         context.close()
     watcher_context.close()
@@ -310,13 +340,16 @@ def main() -> None:
                   f"open: {shared:,.0f} MB")
             after_first = None
             for learners in arguments.learners:
-                result = classroom(browser, url, learners, memory)
+                result = classroom(browser, url, learners, memory, pids)
                 last = "not all within the timeout" if result["last"] is None else f"{result['last']:.0f} s"
                 clicks = result["clicks"]
                 p50, p95 = statistics.median(clicks) * 1000, percentile(clicks, 0.95) * 1000
                 print(f"{learners:>2} learners: last result after {last}; watcher's clicks (n={len(clicks)}) "
                       f"p50 {p50:,.0f} ms, p95 {p95:,.0f} ms; "
                       f"peak {result['peak']:,.0f} MB, {result['per_session']:,.0f} MB per session")
+                seconds = result["seconds"]
+                print(f"    CPU over those {seconds:.0f} s (2 cores: {2 * seconds:.0f} CPU s): server "
+                      f"{result['server_cpu']:.0f} s, Chromium {result['browser_cpu']:.0f} s")
                 after = memory_once_closed(browser, url, memory)
                 after_first = after_first or after
                 print(f"    once these sessions closed: {after:,.0f} MB; against idle with ResNet50 "

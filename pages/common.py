@@ -7,6 +7,7 @@ user trains lives in `st.session_state` and belongs to that browser session alon
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -100,23 +101,46 @@ def session_connected_check() -> Callable[[], bool]:
 @contextlib.contextmanager
 def on_streamlit_stop(action: Callable[[], None]) -> Iterator[None]:
     """Call `action` if Streamlit's own Stop (the toolbar's) ends this script run inside the
-    block. Reruns (clicks, page switches) pass through, and so does a tab that closes or
-    reloads: its job is left to the orphan check, so a reload can take it back.
+    block. A click or a page switch also stops the run (Streamlit's `runner.fastReruns`
+    stops it to start a new one), and so does a tab that closes or reloads: those pass
+    through, and a closed tab's job is left to the orphan check, so a reload can take it back.
 
     Private API, checked on Streamlit 1.67: a stop request surfaces in the script thread as
-    `StopException` at its next st.* call, a rerun request as `RerunException`. A closing
-    websocket also requests a stop, a moment before the session stops being active.
+    `StopException` at its next st.* call. Only after the toolbar's Stop is this run still
+    the session's current one, on a session that is still connected (a closing websocket
+    requests the stop a moment before it leaves the active sessions).
     """
     from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-    connected = session_connected_check()
+    still_current = this_run_still_current()
     try:
         yield
     except StopException:
         time.sleep(DISCONNECT_SETTLE_SECONDS)
-        if connected():
+        if still_current():
             action()
         raise
+
+
+def this_run_still_current() -> Callable[[], bool]:
+    """A function that tells whether this script run is still its connected session's current
+    run. Private API, checked on Streamlit 1.67 (see `on_streamlit_stop`; the browser tests
+    fail if it changes). Outside a running server (AppTest's stand-in runtime), always True."""
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    sessions = getattr(Runtime.instance(), "_session_mgr", None) if Runtime.exists() else None
+    if context is None or sessions is None:
+        return lambda: True
+    session_id, thread = context.session_id, threading.current_thread()
+
+    def still_current() -> bool:
+        active = sessions.get_active_session_info(session_id)
+        runner = active.session._scriptrunner if active is not None else None
+        return runner is not None and runner._script_thread is thread
+
+    return still_current
 
 
 def session_classifier():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 # Every character that Streamlit's Markdown (with its LaTeX and colour extensions) treats as syntax.
@@ -21,5 +22,8 @@ def ordinal(number: int) -> str:
 
 
 def duration(seconds: float) -> str:
-    """A rough, readable duration: '40 s', '3 min'."""
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+    """A rough, readable duration, '40 s' or '3 min', rounded up to ten seconds or a minute:
+    an estimate shown live changes a few times a minute, not every second."""
+    if seconds <= 90:
+        return f"{max(10, math.ceil(seconds / 10) * 10)} s"
+    return f"{math.ceil(seconds / 60)} min"

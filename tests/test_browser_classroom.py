@@ -73,6 +73,22 @@ def test_a_reloaded_tab_gets_its_training_and_settings_back(browser, mnist):
         first = progress_position(page)
         page.wait_for_timeout(10_000)
         assert progress_position(page) > first
+
+        # A page switch mid-training is a rerun, not a stop; the ticket stays in the URL on
+        # every page, so a reload on Draw takes the training back too.
+        navigation = page.get_by_test_id("stSidebarNav")
+        navigation.get_by_role("link", name="Draw").click()
+        page.get_by_text("Draw a digit from 0 to 9").wait_for()
+        page.wait_for_function("() => location.search.includes('run=')", timeout=10_000)
+        page.reload()
+        page.get_by_text("Draw a digit from 0 to 9").wait_for()
+        page.wait_for_timeout(1_000)
+        navigation.get_by_role("link", name="Build & Train").click()
+        page.get_by_text("images/s").first.wait_for(timeout=10_000)
+        second = progress_position(page)
+        assert second > first
+        page.wait_for_timeout(3_000)
+        assert progress_position(page) > second
         press(page, "Stop")
         page.get_by_text("Test accuracy").wait_for(timeout=60_000)
         context.close()
@@ -86,6 +102,12 @@ def test_streamlits_own_stop_stops_the_training(browser, mnist):
         page.wait_for_timeout(300)
         press(page, "Train")
         page.get_by_text("images/s").first.wait_for()
+        first = progress_position(page)
+        # Any click reruns the page, and Streamlit stops the running script to do it: that is
+        # not a Stop, and the training goes on.
+        fill_number(page, "Learning rate", 0.005)
+        page.wait_for_timeout(3_000)
+        assert progress_position(page) > first
         page.get_by_test_id("stStatusWidget").get_by_role("button", name="Stop").click()
         page.wait_for_timeout(2_000)
         fill_number(page, "Batch size", 64)  # any widget: the page runs again and shows the job

@@ -11,7 +11,11 @@ def test_ordinal(number, expected):
 
 
 def test_duration():
-    assert duration(40.4) == "40 s"
+    assert duration(40.4) == "50 s"
+    assert duration(40.0) == "40 s"
+    assert duration(0.2) == "10 s"
+    assert duration(90) == "90 s"
+    assert duration(91) == "2 min"
     assert duration(180) == "3 min"
 
 
