@@ -16,6 +16,7 @@ from pages.common import (
 )
 from pages.model_files import keep_the_work
 from playground.data import DATASETS, DataFormatError, DataUnavailableError
+from playground.evaluation import worst_cell
 from playground.figures import confusion_figure, per_class_figure, stack_diagram, training_figure
 from playground.layers import StackError, check_budget, summary_rows, trace_shapes
 from playground.model import Classifier, build_model, copy_model
@@ -24,9 +25,14 @@ from playground.queue import training_queue
 from playground.text import duration, ordinal
 from playground.tickets import SessionToken, server_tickets
 from playground.training import (
+    BATCH_SIZE_RANGE,
+    EPOCHS_RANGE,
+    LEARNING_RATE_MAX,
     OPTIMIZERS,
     SCHEDULE_LABELS,
     SCHEDULES,
+    TRAINING_IMAGES,
+    VALIDATION_SPLIT_RANGE,
     TrainingJob,
     TrainingSettings,
 )
@@ -59,23 +65,23 @@ def training_settings() -> tuple[str, TrainingSettings]:
     saved["dataset"] = first.selectbox(
         "Data set", names, names.index(saved["dataset"]), key="setting_dataset",
         format_func=lambda name: DATASETS[name]["title"])
-    saved["epochs"] = second.number_input("Epochs", 1, 100, saved["epochs"], key="setting_epochs")
-    saved["batch_size"] = third.number_input("Batch size", 1, 4096, saved["batch_size"],
+    saved["epochs"] = second.number_input("Epochs", *EPOCHS_RANGE, saved["epochs"], key="setting_epochs")
+    saved["batch_size"] = third.number_input("Batch size", *BATCH_SIZE_RANGE, saved["batch_size"],
                                              key="setting_batch_size")
     saved["optimizer"] = fourth.selectbox(
         "Optimizer", OPTIMIZERS, OPTIMIZERS.index(saved["optimizer"]), key="setting_optimizer",
         format_func={"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}.get)
     first, second, third, fourth = st.columns(4)
     saved["learning_rate"] = first.number_input(
-        "Learning rate", 0.0, 1.0, saved["learning_rate"], step=0.0005, format="%.4f",
+        "Learning rate", 0.0, LEARNING_RATE_MAX, saved["learning_rate"], step=0.0005, format="%.4f",
         key="setting_learning_rate")
     saved["schedule"] = second.selectbox(
         "Schedule", SCHEDULES, SCHEDULES.index(saved["schedule"]), key="setting_schedule",
         format_func=SCHEDULE_LABELS.get)
-    saved["validation_split"] = third.slider("Validation split", 0.0, 0.5, saved["validation_split"], 0.05,
-                                             key="setting_validation_split")
-    saved["subset_size"] = fourth.number_input("Training images", 1, 60000, saved["subset_size"], 1000,
-                                               key="setting_subset_size")
+    saved["validation_split"] = third.slider("Validation split", *VALIDATION_SPLIT_RANGE,
+                                             saved["validation_split"], 0.05, key="setting_validation_split")
+    saved["subset_size"] = fourth.number_input("Training images", 1, TRAINING_IMAGES, saved["subset_size"],
+                                               1000, key="setting_subset_size")
     settings = TrainingSettings(**{name: value for name, value in saved.items() if name != "dataset"})
     return saved["dataset"], settings
 
@@ -207,9 +213,7 @@ def image_grid(images: np.ndarray, captions: list[str]) -> None:
 def start_at_worst_cell(evaluation) -> None:
     """For a new result, point the pickers at its most frequent mistake."""
     if st.session_state.get("cell_for") is not evaluation:
-        off_diagonal = evaluation.confusion - np.diag(np.diag(evaluation.confusion))
-        worst = np.unravel_index(np.argmax(off_diagonal), off_diagonal.shape)
-        st.session_state.cell_true, st.session_state.cell_predicted = int(worst[0]), int(worst[1])
+        st.session_state.cell_true, st.session_state.cell_predicted = worst_cell(evaluation.confusion)
         st.session_state.cell_for = evaluation
 
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 import streamlit as st
 
 from playground.layers import (
-    ACTIVATIONS,
     LAYER_TYPES,
-    PADDINGS,
     LayerSpecError,
     StackError,
     describe_settings,
     make_layer,
+    shape_text,
     total_params,
     trace_partial,
     trace_shapes,
@@ -25,7 +24,6 @@ from playground.presets import PRESETS, preset
 
 STARTING_PRESET = "Fast default"
 EMPTY_STACK = "Empty stack"
-WINDOW_SIZES = (1, 2, 3, 4, 5, 7)
 
 
 def new_uid() -> int:
@@ -64,8 +62,6 @@ def current_spec(item: dict) -> dict:
     spec = item["spec"]
     values = {name: st.session_state.get(widget_key(item, name), spec[name])
               for name in LAYER_TYPES[spec["type"]]}
-    if values.get("strides") == "window":
-        values["strides"] = None
     try:
         return make_layer(spec["type"], **values)
     except LayerSpecError:
@@ -73,35 +69,25 @@ def current_spec(item: dict) -> dict:
 
 
 def setting_widget(item: dict, name: str) -> None:
-    """One widget for one setting; its value is read back by `current_spec` on the next run."""
+    """One widget for one setting, made from its `Setting` in playground/layers.py; its value
+    is read back by `current_spec` on the next run."""
     spec, key = item["spec"], widget_key(item, name)
-    if name == "filters":
-        st.number_input("filters", 1, 1024, spec[name], key=key)
-    elif name == "units":
-        st.number_input("units", 1, 8192, spec[name], key=key)
-    elif name in ("kernel_size", "pool_size"):
-        st.selectbox("window" if name == "pool_size" else "kernel", WINDOW_SIZES,
-                     WINDOW_SIZES.index(spec[name]) if spec[name] in WINDOW_SIZES else 2, key=key,
-                     format_func=lambda size: f"{size}×{size}")
-    elif name == "strides" and spec["type"] != "Conv2D":
-        options = ("window", 1, 2, 3)
-        st.selectbox("stride", options, options.index(spec[name] or "window"), key=key,
-                     format_func=lambda value: "= window" if value == "window" else str(value))
-    elif name == "strides":
-        st.number_input("stride", 1, 4, spec[name], key=key)
-    elif name == "padding":
-        st.selectbox("padding", PADDINGS, PADDINGS.index(spec[name]), key=key)
-    elif name == "activation":
-        st.selectbox("activation", ACTIVATIONS, ACTIVATIONS.index(spec[name]), key=key)
-    elif name == "rate":
-        st.slider("rate", 0.0, 0.9, float(spec[name]), 0.05, key=key)
+    setting = LAYER_TYPES[spec["type"]][name]
+    if setting.choices:
+        st.selectbox(setting.label, setting.choices, setting.choices.index(spec[name]), key=key)
+    elif setting.whole:
+        st.number_input(setting.label, setting.low, setting.high, spec[name], setting.step, key=key,
+                        placeholder=setting.none_means or None,
+                        help=f"Leave it empty for {setting.none_means}." if setting.none_means else None)
+    else:
+        st.slider(setting.label, setting.low, setting.high, spec[name], setting.step, key=key)
 
 
 def layer_label(index: int, spec: dict, infos: list, error: StackError | None) -> str:
     if error is not None and error.index == index:
         return f":red[**{index + 1}. {spec['type']}** ⚠]"
     if index < len(infos):
-        shape = " × ".join(str(size) for size in infos[index].output_shape)
+        shape = shape_text(infos[index].output_shape)
         return f"**{index + 1}. {spec['type']}** → {shape} · {infos[index].params:,} params"
     return f"**{index + 1}. {spec['type']}**"
 

@@ -159,16 +159,6 @@ def classifier_or_stop():
     return classifier
 
 
-def dataset_name_for(classifier) -> str:
-    """The data set whose classes the model predicts (a Fashion-MNIST model gets Fashion-MNIST)."""
-    from playground.data import DATASETS
-
-    for name, info in DATASETS.items():
-        if tuple(info["class_names"]) == tuple(classifier.class_names):
-            return name
-    return "mnist"
-
-
 @st.cache_resource(show_spinner="Loading ResNet50. The first time, Keras downloads its ImageNet weights "
                                 "(about 100 MB); this takes a minute…")
 def photo_classifier():

@@ -13,8 +13,9 @@ from playground.convolution import (
     downsample,
     output_size_formula,
     pad_input,
+    padding_offsets,
+    partial_output,
     pool,
-    same_padding,
     step_arithmetic,
     steps_output,
 )
@@ -66,11 +67,10 @@ def convolution_section() -> np.ndarray:
         st.stop()
     index = choose_step(len(steps))
     step, output = steps[index], steps_output(steps)
-    shown = np.full(output.shape, np.nan)
-    shown.flat[:index + 1] = output.flat[:index + 1]  # the cells written so far
+    shown = partial_output(steps, index + 1)  # the cells written so far
     window = kernel.shape[0]
     padded = pad_input(image, window, stride, padding)
-    pad = same_padding(image.shape[0], window, stride) if padding == "same" else (0, 0)
+    pad = padding_offsets(image.shape[0], window, stride, padding)
     input_column.plotly_chart(number_grid(padded, f"input {image.shape[0]}×{image.shape[1]}",
                                           window=(step.top, step.left, window), padding=pad),
                               config=FIGURE_CONFIG)

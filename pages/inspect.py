@@ -3,12 +3,13 @@
 import numpy as np
 import streamlit as st
 
-from pages.common import LAST_DIGIT_KEY, classifier_or_stop, dataset, dataset_name_for, route_through_app
-from playground.data import DataFormatError, DataUnavailableError
+from pages.common import LAST_DIGIT_KEY, classifier_or_stop, dataset, route_through_app
+from playground.data import DataFormatError, DataUnavailableError, dataset_named_by
 from playground.drawing import digit_image, ink_image, preprocess_digit
 from playground.figures import attribution_figure, kernel_figure, probabilities_figure, vector_figure
 from playground.images import UPLOAD_TYPES, ImageError, open_picture
 from playground.inspection import colorize, conv_kernels, feature_map_grid, filter_kernels, layer_views, tile
+from playground.layers import shape_text
 from playground.model import as_probabilities
 from playground.saliency import integrated_gradients
 
@@ -23,10 +24,6 @@ PIXELATED = ("<style>[data-testid='stImage'] img { image-rendering: pixelated; }
              "[data-testid='stImageContainer'] { max-width: 100%; }</style>")
 
 
-def shape_text(shape) -> str:
-    return " × ".join(str(size) for size in shape)
-
-
 def last_drawing() -> np.ndarray | None:
     digit = st.session_state.get(LAST_DIGIT_KEY)
     if digit is None:
@@ -37,7 +34,7 @@ def last_drawing() -> np.ndarray | None:
 
 def test_image(classifier) -> np.ndarray | None:
     try:
-        data = dataset(dataset_name_for(classifier))
+        data = dataset(dataset_named_by(classifier.class_names))
     except (DataUnavailableError, DataFormatError) as error:
         st.error(str(error))
         return None

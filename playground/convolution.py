@@ -76,6 +76,19 @@ def steps_output(steps: list[ConvolutionStep]) -> np.ndarray:
     return np.array([step.total for step in steps]).reshape(steps[-1].row + 1, steps[-1].column + 1)
 
 
+def partial_output(steps: list[ConvolutionStep], done: int) -> np.ndarray:
+    """The output map after the first `done` steps: cells not written yet are NaN."""
+    output = steps_output(steps)
+    shown = np.full(output.shape, np.nan)
+    shown.flat[:done] = output.flat[:done]
+    return shown
+
+
+def padding_offsets(size: int, window: int, stride: int, padding: str) -> tuple[int, int]:
+    """Rows (and columns) of zeros added before and after the input: none for "valid"."""
+    return same_padding(size, window, stride) if padding == "same" else (0, 0)
+
+
 def pool(image: np.ndarray, window: int, stride: int | None = None, padding: str = "valid",
          mode: str = "max") -> np.ndarray:
     """Max or average pooling over a 2-D map, as Keras does (padding is ignored by the average)."""

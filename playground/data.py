@@ -221,3 +221,12 @@ def check_arrays(arrays: dict[str, np.ndarray], origin: str) -> None:
             )
         if len(labels) and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
             raise DataFormatError(f"y_{split} in {origin} has labels outside 0–9.")
+
+
+def dataset_named_by(class_names) -> str:
+    """The data set whose classes these are (a Fashion-MNIST model's gets Fashion-MNIST);
+    MNIST for any other list."""
+    for name, info in DATASETS.items():
+        if tuple(info["class_names"]) == tuple(class_names):
+            return name
+    return "mnist"

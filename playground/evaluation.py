@@ -41,6 +41,13 @@ def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, num_classes: i
         num_classes, num_classes)
 
 
+def worst_cell(confusion: np.ndarray) -> tuple[int, int]:
+    """(true class, predicted class) of the most frequent mistake: the largest off-diagonal cell."""
+    off_diagonal = confusion - np.diag(np.diag(confusion))
+    true_class, predicted = np.unravel_index(np.argmax(off_diagonal), off_diagonal.shape)
+    return int(true_class), int(predicted)
+
+
 def evaluate(model, images: np.ndarray, labels: np.ndarray, num_classes: int = 10,
              from_logits: bool | None = None) -> Evaluation:
     """Evaluate by calling the model batch by batch (no Keras progress machinery needed).

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from playground.activations import activation, derivative
+from playground.figures import margin
 
 WINDOW_COLOR = "#e4572e"
 PADDING_COLOR = "#8fa7c9"
@@ -44,7 +45,7 @@ def number_grid(values: np.ndarray, title: str, window: tuple[int, int, int] | N
     side = max(rows, columns) * CELL_PIXELS
     figure.update_layout(
         title=dict(text=title, font=dict(size=14)), width=side + 20, height=side + 50,
-        margin=dict(l=10, r=10, t=40, b=10), font=dict(size=11), plot_bgcolor=EMPTY_COLOR,
+        margin=margin(40), font=dict(size=11), plot_bgcolor=EMPTY_COLOR,
         xaxis=dict(visible=False, range=[-0.5, columns - 0.5], constrain="domain"),
         yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"),
     )
@@ -69,7 +70,7 @@ def activation_curves(names: list[str], low: float = -6.0, high: float = 6.0) ->
         figure.add_trace(go.Scatter(x=x, y=derivative(name, x), name=name, legendgroup=name, showlegend=False,
                                     line=dict(color=color, width=2)), row=1, col=2)
     figure.update_xaxes(title_text="x", zeroline=True)
-    figure.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10),
+    figure.update_layout(height=320, margin=margin(40),
                          legend=dict(orientation="h", y=-0.25))
     return figure
 
@@ -82,5 +83,5 @@ def softmax_figure(scores: np.ndarray, probabilities: np.ndarray) -> go.Figure:
                             text=[f"{value:.1%}" for value in probabilities], textposition="outside"),
                      row=1, col=2)
     figure.update_yaxes(range=[0, 1.15], tickformat=".0%", row=1, col=2)
-    figure.update_layout(height=280, margin=dict(l=10, r=10, t=40, b=10))
+    figure.update_layout(height=280, margin=margin(40))
     return figure

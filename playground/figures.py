@@ -6,10 +6,18 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from playground.layers import shape_text
+
 HIGHLIGHT_COLOR = "#e4572e"
 BAR_COLOR = "#8fa7c9"
 LINE_COLOR = "#3b5b92"
 SMOOTHING = 0.6  # weight of the past in the training curves' moving average
+EDGE = 10  # pixels around every figure; more on top where a figure has titles
+
+
+def margin(top: int = EDGE) -> dict:
+    """Plotly's layout margin for the playground's figures."""
+    return dict(l=EDGE, r=EDGE, t=top, b=EDGE)
 
 
 def probabilities_figure(probabilities: np.ndarray, class_names: tuple[str, ...]) -> go.Figure:
@@ -23,7 +31,7 @@ def probabilities_figure(probabilities: np.ndarray, class_names: tuple[str, ...]
         textposition="outside", hovertemplate="%{x}: %{y:.2%}<extra></extra>",
     ))
     figure.update_layout(
-        height=260, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
+        height=260, margin=margin(), showlegend=False,
         yaxis=dict(range=[0, 1.12], tickformat=".0%", title="probability"),
         xaxis=dict(type="category", title=None),
     )
@@ -58,7 +66,7 @@ def training_figure(snapshot) -> go.Figure:
     figure.update_xaxes(title_text="epoch (each faint point: the batches since the one before)", range=span)
     figure.update_yaxes(rangemode="tozero", row=1, col=1)
     figure.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=2)
-    figure.update_layout(height=300, margin=dict(l=10, r=10, t=50, b=10), uirevision="training",
+    figure.update_layout(height=300, margin=margin(50), uirevision="training",
                          legend=dict(orientation="h", y=1.12, yanchor="bottom", x=1, xanchor="right"))
     return figure
 
@@ -92,7 +100,7 @@ def confusion_figure(confusion: np.ndarray, class_names: tuple[str, ...]) -> go.
         showlegend=False,
     ))
     figure.update_layout(
-        height=420, margin=dict(l=10, r=10, t=10, b=10), clickmode="event+select", dragmode=False,
+        height=420, margin=margin(), clickmode="event+select", dragmode=False,
         xaxis=dict(title="predicted", type="category", side="top"),
         yaxis=dict(title="true", type="category", autorange="reversed"),
     )
@@ -105,7 +113,7 @@ def per_class_figure(accuracies: np.ndarray, class_names: tuple[str, ...]) -> go
         hovertemplate="%{x}: %{y:.2%}<extra></extra>",
     ))
     low = max(0.0, float(np.min(accuracies)) - 0.05)
-    figure.update_layout(height=240, margin=dict(l=10, r=10, t=10, b=10),
+    figure.update_layout(height=240, margin=margin(),
                          yaxis=dict(range=[low, 1.0], tickformat=".0%", title="accuracy"),
                          xaxis=dict(type="category"))
     return figure
@@ -118,7 +126,7 @@ def stack_diagram(infos) -> str:
              'input [label="input\\n28 × 28 × 1" fillcolor="#f6f6f6"];']
     previous = "input"
     for info in infos:
-        shape = " × ".join(str(size) for size in info.output_shape)
+        shape = shape_text(info.output_shape)
         lines.append(f'n{info.index} [label="{info.spec["type"]}\\n{shape}"];')
         lines.append(f"{previous} -> n{info.index};")
         previous = f"n{info.index}"
@@ -132,7 +140,7 @@ def kernel_figure(grid: np.ndarray, height: int = 260) -> go.Figure:
     The colour scale is symmetric around 0 so that the sign of a weight is read at a glance.
     """
     figure = signed_heatmap(grid, "weight %{z:.3f}<extra></extra>", colorbar=dict(thickness=12))
-    figure.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10))
+    figure.update_layout(height=height, margin=margin())
     return figure
 
 
@@ -151,7 +159,7 @@ def vector_figure(values: np.ndarray, title: str = "activation") -> go.Figure:
     values = np.asarray(values, dtype=float)
     figure = go.Figure(go.Bar(x=np.arange(len(values)), y=values, marker_color=BAR_COLOR,
                               hovertemplate="unit %{x}: %{y:.3f}<extra></extra>"))
-    figure.update_layout(height=200, margin=dict(l=10, r=10, t=10, b=10), bargap=0.1,
+    figure.update_layout(height=200, margin=margin(), bargap=0.1,
                          xaxis=dict(title="unit"), yaxis=dict(title=title))
     return figure
 
@@ -164,7 +172,7 @@ def top_classes_figure(names: list[str], probabilities: list[float]) -> go.Figur
         text=[f"{value:.1%}" for value in probabilities], textposition="auto",
         hovertemplate="%{y}: %{x:.2%}<extra></extra>",
     ))
-    figure.update_layout(height=60 + 50 * len(names), margin=dict(l=10, r=10, t=10, b=10),
+    figure.update_layout(height=60 + 50 * len(names), margin=margin(),
                          xaxis=dict(range=[0, 1], tickformat=".0%", title="probability"),
                          yaxis=dict(autorange="reversed", type="category"))
     return figure

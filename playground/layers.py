@@ -10,32 +10,60 @@ sidebar calls this on every rerun, and it must stay instant.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "elu", "gelu", "leaky_relu", "swish", "linear")
 PADDINGS = ("valid", "same")
 
-# Each type's parameters: name -> (default, allowed values or (min, max) for numbers).
-LAYER_TYPES: dict[str, dict[str, tuple]] = {
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One layer setting: its default and the values it may take, either `choices` or the
+    numbers from `low` to `high` in steps of `step`. The builder's widgets are made from
+    these, so a range is stated here only."""
+
+    default: object
+    label: str
+    choices: tuple = ()
+    low: float | None = None
+    high: float | None = None
+    step: float = 1
+    none_means: str = ""  # for a setting that may be left empty (None): what that means
+
+    @property
+    def whole(self) -> bool:
+        return isinstance(self.low, int)
+
+
+def _window(default: int, label: str) -> Setting:
+    return Setting(default, label, low=1, high=28)
+
+
+def _pooling() -> dict[str, Setting]:
+    return {"pool_size": _window(2, "window"),
+            "strides": Setting(None, "stride", low=1, high=28, none_means="the window size"),  # as in Keras
+            "padding": Setting("valid", "padding", PADDINGS)}
+
+
+LAYER_TYPES: dict[str, dict[str, Setting]] = {
     "Conv2D": {
-        "filters": (32, (1, 1024)),
-        "kernel_size": (3, (1, 28)),
-        "strides": (1, (1, 28)),
-        "padding": ("valid", PADDINGS),
-        "activation": ("relu", ACTIVATIONS),
+        "filters": Setting(32, "filters", low=1, high=1024),
+        "kernel_size": _window(3, "kernel"),
+        "strides": _window(1, "stride"),
+        "padding": Setting("valid", "padding", PADDINGS),
+        "activation": Setting("relu", "activation", ACTIVATIONS),
     },
-    "MaxPooling2D": {
-        "pool_size": (2, (1, 28)), "strides": (None, (1, 28)), "padding": ("valid", PADDINGS),
-    },
-    "AveragePooling2D": {
-        "pool_size": (2, (1, 28)), "strides": (None, (1, 28)), "padding": ("valid", PADDINGS),
-    },
+    "MaxPooling2D": _pooling(),
+    "AveragePooling2D": _pooling(),
     "BatchNormalization": {},
-    "Dropout": {"rate": (0.25, (0.0, 0.95))},
+    "Dropout": {"rate": Setting(0.25, "rate", low=0.0, high=0.95, step=0.05)},
     "Flatten": {},
     "GlobalAveragePooling2D": {},
-    "Dense": {"units": (128, (1, 8192)), "activation": ("relu", ACTIVATIONS)},
-    "Activation": {"activation": ("relu", ACTIVATIONS)},
+    "Dense": {"units": Setting(128, "units", low=1, high=8192),
+              "activation": Setting("relu", "activation", ACTIVATIONS)},
+    "Activation": {"activation": Setting("relu", "activation", ACTIVATIONS)},
 }
 SPATIAL_TYPES = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D")
 
@@ -77,24 +105,26 @@ def make_layer(layer_type: str, **params) -> dict:
     if unknown:
         raise LayerSpecError(f"{layer_type} has no setting {sorted(unknown)}; it has {list(allowed)}.")
     spec = {"type": layer_type}
-    for name, (default, domain) in allowed.items():
-        spec[name] = _checked_value(layer_type, name, params.get(name, default), domain)
+    for name, setting in allowed.items():
+        spec[name] = _checked_value(layer_type, name, params.get(name, setting.default), setting)
     return spec
 
 
-def _checked_value(layer_type: str, name: str, value, domain):
-    if value is None and name == "strides":
-        return None  # pooling: stride defaults to the window size, as in Keras
-    if isinstance(domain[0], str):
-        if value not in domain:
-            raise LayerSpecError(f"{layer_type} {name} must be one of {list(domain)}, not {value!r}.")
+def _checked_value(layer_type: str, name: str, value, setting: Setting):
+    where = f"{layer_type} {name}"
+    if value is None and setting.none_means:
+        return None
+    if setting.choices:
+        if value not in setting.choices:
+            raise LayerSpecError(f"{where} must be one of {list(setting.choices)}, not {value!r}.")
         return value
-    low, high = domain
-    if isinstance(low, int) and (isinstance(value, bool) or not float(value).is_integer()):
-        raise LayerSpecError(f"{layer_type} {name} must be a whole number, not {value!r}.")
-    if not low <= value <= high:
-        raise LayerSpecError(f"{layer_type} {name} must be between {low} and {high}, not {value}.")
-    return int(value) if isinstance(low, int) else float(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise LayerSpecError(f"{where} must be a number, not {value!r}.")
+    if setting.whole and not float(value).is_integer():
+        raise LayerSpecError(f"{where} must be a whole number, not {value!r}.")
+    if not setting.low <= value <= setting.high:
+        raise LayerSpecError(f"{where} must be between {setting.low} and {setting.high}, not {value}.")
+    return int(value) if setting.whole else float(value)
 
 
 def normalize_stack(stack: list[dict]) -> list[dict]:
@@ -149,7 +179,7 @@ def trace_shapes(stack: list[dict], input_shape=(28, 28, 1), num_classes: int = 
     shape = infos[-1].output_shape
     if shape != (num_classes,):
         raise StackError(len(stack) - 1, f"The network must end with {num_classes} values, one per "
-                         f"class, but its last layer outputs {_shape_text(shape)}. "
+                         f"class, but its last layer outputs {_tensor_text(shape)}. "
                          f"End with Flatten (if needed) and Dense with {num_classes} units.")
     return infos
 
@@ -177,7 +207,7 @@ def _layer_output(index: int, spec: dict, shape: tuple) -> tuple[tuple, int]:
     label = f"Layer {index + 1} ({layer_type})"
     if layer_type in SPATIAL_TYPES and len(shape) != 3:
         raise StackError(index, f"{label} needs an image-shaped input (height, width, channels) "
-                         f"but receives {_shape_text(shape)}. Move it before Flatten.")
+                         f"but receives {_tensor_text(shape)}. Move it before Flatten.")
     if layer_type == "Conv2D":
         return _conv_output(index, label, spec, shape)
     if layer_type in ("MaxPooling2D", "AveragePooling2D"):
@@ -188,7 +218,7 @@ def _layer_output(index: int, spec: dict, shape: tuple) -> tuple[tuple, int]:
         return (math.prod(shape),), 0
     if layer_type == "Dense":
         if len(shape) != 1:
-            raise StackError(index, f"{label} needs a flat vector but receives {_shape_text(shape)}. "
+            raise StackError(index, f"{label} needs a flat vector but receives {_tensor_text(shape)}. "
                              "Add Flatten or GlobalAveragePooling2D before it.")
         return (spec["units"],), shape[0] * spec["units"] + spec["units"]
     if layer_type == "BatchNormalization":
@@ -221,9 +251,13 @@ def _pool_output(index: int, label: str, spec: dict, shape: tuple) -> tuple:
             conv_output_size(width, window, stride, spec["padding"]), channels)
 
 
-def _shape_text(shape: tuple) -> str:
-    dims = "×".join(str(size) for size in shape)
-    return f"a {len(shape)}-D tensor of shape {dims}"
+def shape_text(shape) -> str:
+    """A shape as the pages show it: 12 × 12 × 24."""
+    return " × ".join(str(size) for size in shape)
+
+
+def _tensor_text(shape: tuple) -> str:
+    return f"a {len(shape)}-D tensor of shape {shape_text(shape)}"
 
 
 def summary_rows(infos: list[LayerInfo]) -> list[dict]:
@@ -233,7 +267,7 @@ def summary_rows(infos: list[LayerInfo]) -> list[dict]:
             "#": info.index + 1,
             "layer": info.name,
             "settings": describe_settings(info.spec),
-            "output shape": " × ".join(str(size) for size in info.output_shape),
+            "output shape": shape_text(info.output_shape),
             "parameters": info.params,
         }
         for info in infos

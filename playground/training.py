@@ -53,6 +53,14 @@ OWNER_CHECK_SECONDS = 1.0  # how often a running job asks whether its page is st
 limit_malloc_arenas()  # before the first training thread (see playground.memory)
 
 
+# The settings' ranges: checked by TrainingSettings.checked, offered by Build & Train's widgets.
+EPOCHS_RANGE = (1, 100)
+BATCH_SIZE_RANGE = (1, 4096)
+LEARNING_RATE_MAX = 1.0  # and above 0
+VALIDATION_SPLIT_RANGE = (0.0, 0.5)
+TRAINING_IMAGES = 60_000  # the most a data set offers (MNIST and Fashion-MNIST both hold 60,000)
+
+
 @dataclass(frozen=True)
 class TrainingSettings:
     epochs: int = 3
@@ -66,25 +74,28 @@ class TrainingSettings:
 
     def checked(self, available: int) -> TrainingSettings:
         """These settings if they can work on `available` training images, else ValueError."""
-        problems = []
-        if not 1 <= self.epochs <= 100:
-            problems.append(f"epochs must be between 1 and 100, not {self.epochs}")
-        if not 1 <= self.batch_size <= 4096:
-            problems.append(f"batch size must be between 1 and 4096, not {self.batch_size}")
+        problems = [*_outside("epochs", self.epochs, EPOCHS_RANGE),
+                    *_outside("batch size", self.batch_size, BATCH_SIZE_RANGE)]
         if self.optimizer not in OPTIMIZERS:
             problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
         if self.schedule not in SCHEDULES:
             problems.append(f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
-        if not 0 < self.learning_rate <= 1:
-            problems.append(f"learning rate must be above 0 and at most 1, not {self.learning_rate}")
-        if not 0 <= self.validation_split <= 0.5:
-            problems.append(f"validation split must be between 0 and 0.5, not {self.validation_split}")
+        if not 0 < self.learning_rate <= LEARNING_RATE_MAX:
+            problems.append(f"learning rate must be above 0 and at most {LEARNING_RATE_MAX:g}, "
+                            f"not {self.learning_rate}")
+        problems += _outside("validation split", self.validation_split, VALIDATION_SPLIT_RANGE)
         subset = available if self.subset_size is None else self.subset_size
         if not 1 <= subset <= available:
             problems.append(f"training subset must be between 1 and {available:,} images, not {subset:,}")
         if problems:
             raise ValueError("Cannot train: " + "; ".join(problems) + ".")
         return replace(self, subset_size=subset)
+
+
+def _outside(name: str, value: float, bounds: tuple[float, float]) -> list[str]:
+    """[a problem] if `value` lies outside `bounds`, else []."""
+    low, high = bounds
+    return [] if low <= value <= high else [f"{name} must be between {low:g} and {high:g}, not {value}"]
 
 
 @dataclass(frozen=True)

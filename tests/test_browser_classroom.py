@@ -28,13 +28,17 @@ def press(page, name):
     page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name, exact=True).click()
 
 
+def start_a_long_training(page) -> None:
+    fill_number(page, "Epochs", 50)  # far longer than any test here
+    page.wait_for_timeout(300)
+    press(page, "Train")
+    page.get_by_text("images/s").first.wait_for()
+
+
 def test_a_queued_learner_can_stop_and_a_closed_tab_frees_the_slot(browser, mnist):
     with streamlit_server(ROOT, {"PLAYGROUND_MAX_TRAININGS": "1"}) as url:
         first_context, first = open_build_train(browser, url)
-        fill_number(first, "Epochs", 50)  # far longer than this test
-        first.wait_for_timeout(300)
-        press(first, "Train")
-        first.get_by_text("images/s").first.wait_for()
+        start_a_long_training(first)
 
         second_context, second = open_build_train(browser, url)
         fill_number(second, "Training images", 4000)
@@ -60,10 +64,7 @@ def test_a_queued_learner_can_stop_and_a_closed_tab_frees_the_slot(browser, mnis
 def test_a_reloaded_tab_gets_its_training_and_settings_back(browser, mnist):
     with streamlit_server(ROOT, {"PLAYGROUND_MAX_TRAININGS": "1"}) as url:
         context, page = open_build_train(browser, url)
-        fill_number(page, "Epochs", 50)  # far longer than this test
-        page.wait_for_timeout(300)
-        press(page, "Train")
-        page.get_by_text("images/s").first.wait_for()
+        start_a_long_training(page)
         assert "run=" in page.url, "the page keeps its training's ticket in its URL"
 
         page.reload()  # a new Streamlit session, with empty state
@@ -98,10 +99,7 @@ def test_streamlits_own_stop_stops_the_training(browser, mnist):
     """Streamlit's toolbar Stop ends the page's script run; the training must not go on unseen."""
     with streamlit_server(ROOT) as url:
         context, page = open_build_train(browser, url)
-        fill_number(page, "Epochs", 50)
-        page.wait_for_timeout(300)
-        press(page, "Train")
-        page.get_by_text("images/s").first.wait_for()
+        start_a_long_training(page)
         first = progress_position(page)
         # Any click reruns the page, and Streamlit stops the running script to do it: that is
         # not a Stop, and the training goes on.

@@ -157,3 +157,11 @@ def test_real_fashion_mnist_from_debian():
     fashion = load_dataset("fashion_mnist")
     assert fashion.x_train.shape == (60000, 28, 28, 1)
     assert np.bincount(fashion.y_test).tolist() == [1000] * 10
+
+
+def test_a_model_is_matched_to_its_data_set_by_its_class_names():
+    from playground.data import DATASETS, dataset_named_by
+
+    assert dataset_named_by(DATASETS["fashion_mnist"]["class_names"]) == "fashion_mnist"
+    assert dataset_named_by([str(digit) for digit in range(10)]) == "mnist"
+    assert dataset_named_by(["cat", "dog"]) == "mnist"

@@ -31,3 +31,10 @@ def test_evaluate_by_hand():
     np.testing.assert_allclose(result.per_class_accuracy, [1.0, 0.5, 1.0])
     np.testing.assert_array_equal(result.cell_indices(1, 0), [2])
     np.testing.assert_array_equal(result.misclassified(5), [2])
+
+
+def test_the_worst_cell_is_the_most_frequent_mistake():
+    from playground.evaluation import worst_cell
+
+    confusion = np.array([[50, 2, 0], [9, 40, 1], [0, 7, 60]])  # the diagonal's 60 is no mistake
+    assert worst_cell(confusion) == (1, 0)

@@ -314,3 +314,15 @@ def test_a_pooling_layer_is_paired_with_its_real_input_in_a_branching_model():
     np.testing.assert_allclose(views["pool_wide"].activation.values,
                                views["pool_wide"].source.values.reshape(14, 2, 14, 2, 8).max(axis=(1, 3)),
                                rtol=1e-6)
+
+
+def test_the_explainers_partial_output_and_padding():
+    from playground.convolution import convolution_steps, padding_offsets, partial_output
+
+    image, kernel = np.arange(16.0).reshape(4, 4), np.ones((3, 3))
+    steps = convolution_steps(image, kernel)  # 2×2 outputs: 45, 54, 81, 90
+    shown = partial_output(steps, 3)
+    assert shown[0, 0] == 45 and shown[0, 1] == 54 and shown[1, 0] == 81 and np.isnan(shown[1, 1])
+    assert padding_offsets(4, 3, 1, "valid") == (0, 0)
+    assert padding_offsets(4, 3, 1, "same") == (1, 1)
+    assert padding_offsets(4, 2, 2, "same") == (0, 0)

@@ -91,7 +91,7 @@ def test_kernel_larger_than_input():
 def test_wrong_number_of_outputs():
     with pytest.raises(StackError, match="must end with 10 values.*outputs a 1-D tensor of shape 64"):
         trace_shapes([flatten, dense(64)])
-    with pytest.raises(StackError, match="3-D tensor of shape 26×26×8"):
+    with pytest.raises(StackError, match="3-D tensor of shape 26 × 26 × 8"):  # as the builder shows shapes
         trace_shapes([conv(filters=8)])
 
 
