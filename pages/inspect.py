@@ -6,9 +6,15 @@ import streamlit as st
 from pages.common import LAST_DIGIT_KEY, classifier_or_stop, dataset, route_through_app
 from playground.data import DataFormatError, DataUnavailableError, dataset_named_by
 from playground.drawing import digit_image, ink_image, preprocess_digit
-from playground.figures import attribution_figure, kernel_figure, probabilities_figure, vector_figure
+from playground.figures import (
+    attribution_figure,
+    colorize,
+    kernel_figure,
+    probabilities_figure,
+    vector_figure,
+)
 from playground.images import UPLOAD_TYPES, ImageError, open_picture
-from playground.inspection import colorize, conv_kernels, feature_map_grid, filter_kernels, layer_views, tile
+from playground.inspection import conv_kernels, feature_map_grid, filter_kernels, layer_views, tile
 from playground.layers import shape_text
 from playground.model import as_probabilities
 from playground.saliency import integrated_gradients

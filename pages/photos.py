@@ -3,10 +3,10 @@
 import streamlit as st
 
 from pages.common import photo_classifier, route_through_app
-from playground.figures import top_classes_figure
+from playground.figures import colorize, top_classes_figure
 from playground.imagenet import INPUT_SIDE, WeightsUnavailableError, heatmap_overlay, weights_source
 from playground.images import UPLOAD_TYPES, ImageError, open_picture
-from playground.inspection import colorize, feature_map_grid
+from playground.inspection import feature_map_grid
 
 MAX_PHOTOS = 12  # per run: each holds the shared model for about 0.05 s
 EARLY_MAPS_SHOWN = 16

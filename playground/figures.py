@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale, unlabel_rgb
 from plotly.subplots import make_subplots
 
 from playground.layers import shape_text
@@ -13,6 +14,8 @@ BAR_COLOR = "#8fa7c9"
 LINE_COLOR = "#3b5b92"
 SMOOTHING = 0.6  # weight of the past in the training curves' moving average
 EDGE = 10  # pixels around every figure; more on top where a figure has titles
+# Plotly's Viridis as a table of 256 RGB colours, for pictures made without Plotly.
+VIRIDIS = np.rint([unlabel_rgb(color) for color in sample_colorscale("Viridis", 256)]).astype(np.uint8)
 
 
 def margin(top: int = EDGE) -> dict:
@@ -185,3 +188,11 @@ def attribution_figure(attributions: np.ndarray, class_name: str) -> go.Figure:
         values, f"row %{{y}}, column %{{x}}: %{{z:+.4f}} to p({class_name})<extra></extra>", showscale=False)
     figure.update_layout(width=190, height=190, margin=dict(l=0, r=0, t=0, b=0))
     return figure
+
+
+def colorize(grid: np.ndarray, scale: int = 1, gap_color=(255, 255, 255)) -> np.ndarray:
+    """A uint8 RGB image of a [0, 1] grid in the Viridis colours, each cell scale×scale pixels."""
+    indices = np.nan_to_num(np.clip(grid, 0.0, 1.0) * (len(VIRIDIS) - 1), nan=0.0)
+    image = VIRIDIS[np.rint(indices).astype(np.int64)]
+    image[np.isnan(grid)] = gap_color
+    return np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)

@@ -24,7 +24,7 @@ from keras.applications import resnet50
 from PIL import Image
 
 from playground.activations import softmax
-from playground.inspection import colorize
+from playground.figures import colorize
 
 WEIGHTS_VARIABLE = "PLAYGROUND_RESNET50_WEIGHTS"
 CLASSES_PATH = Path(__file__).resolve().parent.parent / "assets" / "imagenet_classes.json"

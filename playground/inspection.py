@@ -143,14 +143,6 @@ def feature_map_grid(maps: np.ndarray, columns: int | None = None, gap: int = 1)
     return tile(scaled, columns, gap)
 
 
-def colorize(grid: np.ndarray, scale: int = 1, gap_color=(255, 255, 255)) -> np.ndarray:
-    """A uint8 RGB image of a [0, 1] grid in the Viridis colours, each cell scale×scale pixels."""
-    indices = np.nan_to_num(np.clip(grid, 0.0, 1.0) * (len(VIRIDIS) - 1), nan=0.0)
-    image = VIRIDIS[np.rint(indices).astype(np.int64)]
-    image[np.isnan(grid)] = gap_color
-    return np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
-
-
 def filter_kernels(kernel: np.ndarray, filter_index: int | None = None) -> np.ndarray:
     """Kernels to show as (height, width, count): one per filter of a single-channel layer
     (`filter_index` None), or one per input channel of the chosen filter."""
@@ -161,16 +153,3 @@ def filter_kernels(kernel: np.ndarray, filter_index: int | None = None) -> np.nd
     if not 0 <= filter_index < kernel.shape[3]:
         raise ValueError(f"This layer has filters 0 to {kernel.shape[3] - 1}, not {filter_index}.")
     return kernel[:, :, :, filter_index]
-
-
-def _viridis_table(steps: int = 256) -> np.ndarray:
-    anchors = np.array([[68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], [38, 130, 142],
-                        [31, 158, 137], [53, 183, 121], [109, 205, 89], [180, 222, 44], [253, 231, 37]],
-                       np.float64)
-    positions = np.linspace(0.0, 1.0, len(anchors))
-    points = np.linspace(0.0, 1.0, steps)
-    return np.stack([np.interp(points, positions, anchors[:, channel]) for channel in range(3)],
-                    axis=-1).round().astype(np.uint8)
-
-
-VIRIDIS = _viridis_table()

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from playground.activations import softmax
+from playground.data import DATASETS
 from playground.inspection import ActivationProbe
 from playground.layers import trace_shapes
 from playground.uploads import METADATA_ENTRY
@@ -139,7 +140,7 @@ def load_default_classifier(path: Path = DEFAULT_MODEL_PATH) -> Classifier:
     classifier = Classifier(
         model=model,
         title="Default model",
-        class_names=tuple(str(digit) for digit in range(10)),
+        class_names=DATASETS["mnist"]["class_names"],
         description=default_model_description(path),
     )
     classifier.probabilities(np.zeros((1, 28, 28, 1), np.float32))  # trace once, off the hot path

@@ -11,6 +11,7 @@ job whose page has gone (a closed or reloaded tab) stops by itself within second
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 import weakref
@@ -248,7 +249,7 @@ class TrainingJob:
         self._thread: threading.Thread | None = None
         self._queue: TrainingQueue | None = None
         self.x_train, self.y_train, self.x_validation, self.y_validation = split(data, self.settings)
-        self.batches_per_epoch = -(-len(self.x_train) // self.settings.batch_size)
+        self.batches_per_epoch = batches_per_epoch(len(self.x_train), self.settings.batch_size)
         compile_for_training(model, self.settings, self.batches_per_epoch)
 
     @property
@@ -462,6 +463,11 @@ def training_batches(data: Dataset, count: int, batch_size: int, seed: int) -> t
                                   tf.gather(labels, indices)))
             .prefetch(2)
             .with_options(options))
+
+
+def batches_per_epoch(images: int, batch_size: int) -> int:
+    """Batches in one pass over `images`: the last one may be smaller."""
+    return math.ceil(images / batch_size)
 
 
 def warmup_steps(total_steps: int) -> int:

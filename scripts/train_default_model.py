@@ -23,6 +23,7 @@ from playground.data import load_dataset  # noqa: E402
 from playground.layers import total_params, trace_shapes  # noqa: E402
 from playground.model import DEFAULT_MODEL_PATH, build_model  # noqa: E402
 from playground.presets import DEFAULT_MODEL_PRESET, preset  # noqa: E402
+from playground.training import batches_per_epoch  # noqa: E402
 
 SEED = 1234
 EPOCHS = 12
@@ -55,7 +56,7 @@ def main() -> None:
     data = load_dataset("mnist")
     stack = preset(DEFAULT_MODEL_PRESET)
     model = build_model(stack)
-    steps = EPOCHS * -(-len(data.x_train) // BATCH_SIZE)
+    steps = EPOCHS * batches_per_epoch(len(data.x_train), BATCH_SIZE)
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, steps, warmup_target=PEAK_LEARNING_RATE, warmup_steps=steps // 20)
     trainer = with_augmentation(model)
