@@ -12,7 +12,6 @@ Target: ≤ 1.5 s. Prints the median and worst of several reruns.
 from __future__ import annotations
 
 import os
-import runpy
 import statistics
 import sys
 import tempfile
@@ -22,6 +21,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from apptest_routing import route_like_a_started_server  # noqa: E402
 
 from playground.model import Classifier, build_model  # noqa: E402
 from playground.presets import preset  # noqa: E402
@@ -43,10 +44,9 @@ def report(label: str, seconds: list[float]) -> None:
 
 
 def server_reruns(model) -> list[float]:
-    from streamlit.runtime.scriptrunner import script_runner
     from streamlit.testing.v1 import AppTest
 
-    script_runner._mpa_v1 = lambda main_script: runpy.run_path(main_script)  # as a started server does
+    route_like_a_started_server()
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.run()
     app.session_state["session_classifier"] = Classifier(model, "Course notes", tuple("0123456789"))

@@ -29,6 +29,7 @@ from playground.training import (
     EPOCHS_RANGE,
     LEARNING_RATE_MAX,
     OPTIMIZERS,
+    SCHEDULE_HELP,
     SCHEDULE_LABELS,
     SCHEDULES,
     TRAINING_IMAGES,
@@ -77,7 +78,7 @@ def training_settings() -> tuple[str, TrainingSettings]:
         key="setting_learning_rate")
     saved["schedule"] = second.selectbox(
         "Schedule", SCHEDULES, SCHEDULES.index(saved["schedule"]), key="setting_schedule",
-        format_func=SCHEDULE_LABELS.get)
+        format_func=SCHEDULE_LABELS.get, help=SCHEDULE_HELP)
     saved["validation_split"] = third.slider("Validation split", *VALIDATION_SPLIT_RANGE,
                                              saved["validation_split"], 0.05, key="setting_validation_split")
     saved["subset_size"] = fourth.number_input("Training images", 1, TRAINING_IMAGES, saved["subset_size"],

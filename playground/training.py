@@ -36,16 +36,21 @@ PRECISE_BATCH_NORM_BELOW = 200
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 OPTIMIZER_CLASSES = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}  # in keras.optimizers
 SCHEDULES = ("constant", "warmup_cosine", "one_cycle")
-SCHEDULE_LABELS = {"constant": "constant", "warmup_cosine": "warm-up + cosine",
-                   "one_cycle": "one-cycle (warm-up + cosine, low momentum)"}
+SCHEDULE_LABELS = {"constant": "constant", "warmup_cosine": "warm-up + cosine", "one_cycle": "one-cycle"}
 WARMUP_SCHEDULES = ("warmup_cosine", "one_cycle")
 SGD_MOMENTUM = 0.9
 # One-cycle training (Smith & Topin, "Super-convergence", 2018) pairs its high peak learning
 # rate with lower momentum. Adam's betas 0.7 and 0.9 are those tuomaso/train_mnist_fast found
-# best for one epoch of MNIST; here they add about 0.15 points of test accuracy after one
-# epoch of the Fast default (three seeds, 99.08 % against 98.94 %).
+# best for one epoch of MNIST. Here, after one epoch of a Fast default with Dense 256, they
+# gave 99.10 % test accuracy against 98.94 % with Keras' defaults (means of three seeds).
 ONE_CYCLE_MOMENTUM = {"adam": {"beta_1": 0.7, "beta_2": 0.9}, "sgd": {"momentum": 0.85}, "rmsprop": {}}
 WARMUP_FRACTION = 0.05
+_ADAM, _SGD = ONE_CYCLE_MOMENTUM["adam"], ONE_CYCLE_MOMENTUM["sgd"]
+SCHEDULE_HELP = (
+    "**constant**: the learning rate throughout. **warm-up + cosine**: it rises from 0 over the first "
+    f"{WARMUP_FRACTION:.0%} of the steps, then falls to 0 along a cosine. **one-cycle**: the same, with "
+    f"lower momentum (Adam's betas {_ADAM['beta_1']} and {_ADAM['beta_2']}, SGD's momentum "
+    f"{_SGD['momentum']}), which keeps a high peak rate stable.")
 # A job whose page has been disconnected this long stops. Streamlit reconnects a dropped
 # websocket within a second or two, so a brief network blip never stops a training.
 ORPHAN_GRACE_SECONDS = 6.0

@@ -1,12 +1,12 @@
 """AppTest runs of every page: the real scripts, in-process, without a browser."""
 
-import runpy
 import subprocess
 import sys
 import types
 
 import numpy as np
 import pytest
+from apptest_routing import route_like_a_started_server
 from conftest import ROOT
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
@@ -34,9 +34,7 @@ def run_like_a_started_server(monkeypatch):
     run would start in the old multipage mode that a real server leaves after its first
     run (see `pages.common.route_through_app`, and the browser test for that first run).
     """
-    from streamlit.runtime.scriptrunner import script_runner
-
-    monkeypatch.setattr(script_runner, "_mpa_v1", lambda main_script: runpy.run_path(main_script))
+    route_like_a_started_server(monkeypatch)
 
 
 @pytest.fixture

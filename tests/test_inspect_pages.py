@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 from test_app import APP, TIMEOUT, run_like_a_started_server  # noqa: F401 - an autouse fixture
@@ -193,9 +194,10 @@ def test_softmax_demo_refuses_text_that_is_not_numbers():
 
 def test_how_it_works_does_not_import_tensorflow():
     script = (
-        "import sys, runpy\n"
-        "from streamlit.runtime.scriptrunner import script_runner\n"
-        "script_runner._mpa_v1 = lambda main_script: runpy.run_path(main_script)\n"
+        "import sys\n"
+        f"sys.path.insert(0, {str(ROOT / 'tests')!r})\n"
+        "from apptest_routing import route_like_a_started_server\n"
+        "route_like_a_started_server()\n"
         "from streamlit.testing.v1 import AppTest\n"
         f"app = AppTest.from_file({APP!r}, default_timeout=30).run()\n"
         f"app.switch_page({HOW!r}).run()\n"
