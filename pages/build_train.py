@@ -180,8 +180,7 @@ def follow_training(job: TrainingJob):
             snapshot = job.snapshot()
             progress = (snapshot.progress.fraction, progress_text(snapshot))
             if progress != shown:
-                fraction, text = progress
-                progress_slot.progress(fraction, text=text)
+                progress_slot.progress(progress[0], text=progress[1])
                 shown = progress
             else:
                 beat_slot.empty()

@@ -116,9 +116,12 @@ def on_streamlit_stop(action: Callable[[], None]) -> Iterator[None]:
     try:
         yield
     except StopException:
-        time.sleep(DISCONNECT_SETTLE_SECONDS)
+        # A click has already replaced this run; a closing tab may not have left the active
+        # sessions yet, so the toolbar's Stop is told apart only after a moment.
         if still_current():
-            action()
+            time.sleep(DISCONNECT_SETTLE_SECONDS)
+            if still_current():
+                action()
         raise
 
 

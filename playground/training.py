@@ -239,13 +239,12 @@ class StreamingCallback(keras.callbacks.Callback):
 class TrainingJob:
     """One session's training run: start, stop, continue, and read its snapshot."""
 
-    def __init__(self, model: keras.Model, data: Dataset, settings: TrainingSettings,
-                 owner_connected: Callable[[], bool] | None = None):
+    def __init__(self, model: keras.Model, data: Dataset, settings: TrainingSettings):
         self.model = model
         self.data = data
         self.settings = settings.checked(len(data.x_train))
-        # Whether the page that started the job is still open; None: always.
-        self._owner_connected = owner_connected
+        # Whether the page that owns the job is still open (see belong_to); None: always.
+        self._owner_connected: Callable[[], bool] | None = None
         self._owner_gone_since: float | None = None
         self._owner_finalizer: weakref.finalize | None = None
         self.next_epoch = 0

@@ -226,7 +226,9 @@ def test_a_job_whose_page_is_gone_stops_by_itself(mnist, monkeypatch):
     monkeypatch.setattr(training, "ORPHAN_GRACE_SECONDS", 0.5)
     connected = [True]
     settings = TrainingSettings(epochs=50, batch_size=16, subset_size=20000)
-    job = TrainingJob(build_model(TINY_STACK), mnist, settings, owner_connected=lambda: connected[0])
+    job = TrainingJob(build_model(TINY_STACK), mnist, settings)
+    owner = SessionToken()
+    job.belong_to(owner, lambda: connected[0])
     job.start()
     wait_for(lambda: job.batches_done > 5)
     connected[0] = False
