@@ -12,7 +12,7 @@ import base64
 import io
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 IMAGE_SIDE = 28
 DIGIT_BOX = 20
@@ -67,19 +67,18 @@ def preprocess_digit(image: np.ndarray) -> np.ndarray | None:
     mask = ink > INK_THRESHOLD
     if mask.sum() < MINIMUM_INK_PIXELS:
         return None
-    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    cropped = ink[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
-    digit = scale_to_box(cropped, DIGIT_BOX)
+    left, top, right, bottom = Image.fromarray(mask).getbbox()
+    digit = scale_to_box(ink[top:bottom, left:right], DIGIT_BOX)
     return center_by_mass(digit, IMAGE_SIDE)[..., np.newaxis]
 
 
 def scale_to_box(image: np.ndarray, box: int) -> np.ndarray:
     """Resize so the longer side is `box` pixels, keeping the aspect ratio (anti-aliased)."""
-    height, width = image.shape
-    factor = box / max(height, width)
-    size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    resized = Image.fromarray(image.astype(np.float32), mode="F").resize(size, Image.Resampling.LANCZOS)
-    return np.clip(np.asarray(resized), 0.0, 1.0)
+    picture = Image.fromarray(image.astype(np.float32), mode="F")
+    scaled = ImageOps.contain(picture, (box, box), Image.Resampling.LANCZOS)
+    if 0 in scaled.size:  # contain() rounds a stroke thinner than 1/box of its length to nothing
+        scaled = picture.resize((max(1, scaled.width), max(1, scaled.height)), Image.Resampling.LANCZOS)
+    return np.clip(np.asarray(scaled), 0.0, 1.0)
 
 
 def center_by_mass(digit: np.ndarray, side: int) -> np.ndarray:

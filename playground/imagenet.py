@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras.applications import resnet50
-from PIL import Image
+from PIL import Image, ImageOps
 
 from playground.activations import softmax
 from playground.figures import colorize
@@ -69,12 +69,7 @@ def center_square(picture: Image.Image, side: int = INPUT_SIDE) -> Image.Image:
     padding would add borders it never saw in training; a centre crop, as in ImageNet's own
     evaluation, keeps proportions and loses only the edges.
     """
-    width, height = picture.size
-    scale = side / min(width, height)
-    size = (max(side, round(width * scale)), max(side, round(height * scale)))
-    resized = picture.convert("RGB").resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
-    left, top = (size[0] - side) // 2, (size[1] - side) // 2
-    return resized.crop((left, top, left + side, top + side))
+    return ImageOps.fit(picture.convert("RGB"), (side, side), Image.Resampling.BICUBIC)
 
 
 def model_input(square: Image.Image) -> np.ndarray:

@@ -95,6 +95,17 @@ def test_bad_array_shape():
 def test_scale_to_box_keeps_ratio():
     assert scale_to_box(np.ones((100, 50), np.float32), 20).shape == (20, 10)
     assert scale_to_box(np.ones((3, 90), np.float32), 20).shape == (1, 20)
+    assert scale_to_box(np.ones((1, 60), np.float32), 20).shape == (1, 20)  # thinner than 1/20
+
+
+def test_a_one_pixel_dash_is_kept_as_a_dash():
+    canvas = np.zeros((280, 280), np.uint8)
+    canvas[140, 40:240] = 255
+    digit = preprocess_digit(canvas)[..., 0]
+    inked_rows = np.flatnonzero(digit.max(axis=1) > 0.05)
+    inked_columns = np.flatnonzero(digit.max(axis=0) > 0.05)
+    assert len(inked_rows) <= 2 and 19 <= len(inked_columns) <= 21
+    assert abs(inked_rows.mean() - 13.5) <= 1.0
 
 
 def test_center_by_mass_moves_mass_to_the_centre():
