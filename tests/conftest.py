@@ -29,6 +29,39 @@ def mnist():
     return load_dataset("mnist")
 
 
+def squares_dataset(train_images: int = 6000, test_images: int = 500, seed: int = 0):
+    """A made-up data set in MNIST's layout that a small CNN learns in one short epoch:
+    class k is a bright 5×10 bar at its own place, jittered by a pixel, over dim noise.
+
+    Tests of the training machinery (streaming, stop, queue, hand-over) use it, so they run
+    without PLAYGROUND_DATA_DIR and evaluate in a blink; tests about MNIST itself use `mnist`.
+    """
+    import numpy as np
+
+    from playground.data import DATASETS, Dataset, to_float_images
+
+    rng = np.random.default_rng(seed)
+
+    def images_and_labels(count):
+        labels = rng.integers(0, 10, count)
+        images = rng.integers(0, 80, (count, 28, 28), np.uint8)  # stored as bytes, as MNIST is
+        for image, label in zip(images, labels, strict=True):
+            top = 2 + (label // 5) * 13 + rng.integers(-1, 2)
+            left = 1 + (label % 5) * 5 + rng.integers(0, 2)
+            image[top:top + 10, left:left + 5] = 230
+        return to_float_images(images), labels.astype(np.int32)
+
+    x_train, y_train = images_and_labels(train_images)
+    x_test, y_test = images_and_labels(test_images)
+    return Dataset("mnist", "Squares", x_train, y_train, x_test, y_test, DATASETS["mnist"]["class_names"],
+                   "made by the tests")
+
+
+@pytest.fixture(scope="session")
+def squares():
+    return squares_dataset()
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium driven by Playwright, shared by the browser tests."""
@@ -63,11 +96,32 @@ def resnet50_weights(tmp_path_factory) -> Path:
     import keras
     from keras.applications import resnet50
 
-    keras.utils.set_random_seed(0)
     path = tmp_path_factory.mktemp("resnet50") / "seeded_resnet50.weights.h5"
-    resnet50.ResNet50(weights=None).save_weights(path)
+    model = resnet50.ResNet50(weights=None)
+    set_seeded_weights(model, seed=0)
+    model.save_weights(path)
     keras.backend.clear_session()
     return path
+
+
+def set_seeded_weights(model, seed: int) -> None:
+    """Keras' default initial values (Glorot-uniform kernels, zero biases, unit batch norm),
+    drawn from a generator of our own: seeding Keras globally would change the shuffling of
+    every training that later tests run in this process."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    for variable in model.weights:
+        shape, name = tuple(variable.shape), variable.path.rsplit("/", 1)[-1]
+        if name in ("gamma", "moving_variance"):
+            value = np.ones(shape)
+        elif len(shape) < 2:  # biases, beta, moving_mean
+            value = np.zeros(shape)
+        else:
+            receptive = int(np.prod(shape[:-2]))
+            limit = np.sqrt(6.0 / (receptive * (shape[-2] + shape[-1])))
+            value = rng.uniform(-limit, limit, shape)
+        variable.assign(value.astype(np.float32))
 
 
 @pytest.fixture(scope="session")

@@ -117,7 +117,9 @@ def test_draw_page_classifies_a_drawing(canvas_drawing, default_classifier):
     app = run_page("pages/draw.py")
     from playground.drawing import preprocess_digit
 
-    probabilities = default_classifier.probabilities(preprocess_digit(drawing[0]))[0]
+    # the shipped model ends in softmax: a direct call gives the probabilities, without Classifier
+    model_input = preprocess_digit(drawing[0])[np.newaxis]
+    probabilities = np.asarray(default_classifier.model(model_input, training=False))[0]
     assert probabilities.argmax() == 1, "the default model should read a vertical stroke as 1"
     assert app.subheader[0].value == f"Prediction: 1 ({probabilities[1]:.1%})"
     assert len(app.get("plotly_chart")) == 1

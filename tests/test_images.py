@@ -57,21 +57,33 @@ def test_a_decompression_bomb_is_refused_before_decoding():
         open_picture(bomb_png(9_000, 9_000), "big.png")  # under Pillow's own limit, over ours
 
 
-@pytest.mark.parametrize("make, name", [
-    (lambda: encoded(Image.new("CMYK", (40, 30), (0, 255, 255, 0)), "JPEG"), "cmyk.jpg"),
-    (lambda: encoded(Image.fromarray(np.full((30, 40), 65535, np.uint16)), "PNG"), "sixteen.png"),
+@pytest.mark.parametrize("make, name, colour", [
+    (lambda: encoded(Image.new("CMYK", (40, 30), (0, 255, 255, 0)), "JPEG"), "cmyk.jpg", (255, 0, 0)),
+    (lambda: encoded(Image.fromarray(np.full((30, 40), 65535, np.uint16)), "PNG"), "sixteen.png",
+     (255, 255, 255)),
     (lambda: encoded(Image.new("RGB", (40, 30), "red").convert("P", palette=Image.Palette.ADAPTIVE), "PNG"),
-     "palette.png"),
-    (lambda: encoded(Image.new("RGBA", (40, 30), (255, 0, 0, 0)), "PNG"), "transparent.png"),
-    (lambda: encoded(Image.new("L", (40, 30), 128), "PNG"), "gray.png"),
-    (lambda: encoded(Image.new("1", (40, 30), 1), "BMP"), "bilevel.bmp"),
-    (lambda: encoded(Image.new("RGB", (1, 1), "blue"), "PNG"), "dot.png"),
-    (lambda: encoded(Image.new("RGB", (40, 30), "green"), "WEBP"), "green.webp"),
+     "palette.png", (255, 0, 0)),
+    (lambda: encoded(Image.new("RGBA", (40, 30), (255, 0, 0, 0)), "PNG"), "transparent.png", (255, 255, 255)),
+    (lambda: encoded(Image.new("LA", (40, 30), (0, 128)), "PNG"), "half-clear.png", (127, 127, 127)),
+    (lambda: encoded(Image.new("L", (40, 30), 128), "PNG"), "gray.png", (128, 128, 128)),
+    (lambda: encoded(Image.new("1", (40, 30), 1), "BMP"), "bilevel.bmp", (255, 255, 255)),
+    (lambda: encoded(Image.new("RGB", (1, 1), "blue"), "PNG"), "dot.png", (0, 0, 255)),
+    (lambda: encoded(Image.new("RGB", (40, 30), (0, 128, 0)), "WEBP"), "green.webp", (0, 128, 0)),
+    (lambda: encoded(Image.new("RGB", (40, 30), (10, 200, 30)), "TIFF"), "scan.tif", (10, 200, 30)),
+    (lambda: encoded(Image.new("RGB", (40, 30), (10, 200, 30)), "TIFF", compression="tiff_lzw"),
+     "lzw.tiff", (10, 200, 30)),
+    (lambda: encoded(Image.fromarray(np.full((30, 40), 16384, np.uint16)), "TIFF"), "sixteen.tif",
+     (63, 63, 63)),
+    (lambda: encoded(Image.fromarray(np.full((30, 40), 0.5, np.float32)), "TIFF"), "float.tif",
+     (127, 127, 127)),
+    (lambda: encoded(Image.new("CMYK", (40, 30), (255, 0, 255, 0)), "TIFF"), "cmyk.tif", (0, 255, 0)),
 ])
-def test_every_mode_comes_out_as_8_bit_rgb(make, name):
+def test_every_mode_comes_out_as_8_bit_rgb_of_the_right_colour(make, name, colour):
+    """Each expected colour is the file's own, worked out by hand (16384 of 65535 is 63 of 255)."""
     picture = open_picture(make(), name)
-    assert picture.mode == "RGB"
-    assert np.asarray(picture).dtype == np.uint8
+    assert picture.mode == "RGB" and np.asarray(picture).dtype == np.uint8
+    centre = picture.getpixel((picture.width // 2, picture.height // 2))
+    assert np.abs(np.subtract(centre, colour)).max() <= 3, (name, centre, colour)
 
 
 def test_colours_survive_the_conversions():

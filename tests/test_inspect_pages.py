@@ -1,5 +1,6 @@
 """AppTest runs of Inspect and How it works."""
 
+import base64
 import io
 import json
 import subprocess
@@ -62,7 +63,7 @@ def test_inspect_asks_for_a_drawing_when_there_is_none():
 def test_inspect_walks_through_the_last_drawing(default_classifier, mnist):
     digit = mnist.x_test[0]
     app = open_page(INSPECT, last_digit=digit)
-    expected = default_classifier.probabilities(digit)[0]
+    expected = np.asarray(default_classifier.model(digit[np.newaxis], training=False))[0]  # softmax out
     assert app.subheader[0].value == f"Prediction: 7 ({expected[7]:.1%})"
     headings = layer_headings(app)
     assert len(headings) == len(default_classifier.model.layers) - 1
@@ -210,9 +211,16 @@ def test_how_it_works_does_not_import_tensorflow():
     assert result.stdout.split()[-2:] == ["False", "False"]
 
 
-def test_saliency_shows_integrated_gradients_and_can_be_hidden(default_classifier, mnist):
-    from playground.saliency import integrated_gradients
+def plotly_array(value) -> np.ndarray:
+    """An array from a figure's JSON: Plotly 6 writes NumPy arrays as base64 with dtype and shape."""
+    if isinstance(value, dict):
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        shape = [int(side) for side in str(value.get("shape", len(flat))).split(",")]
+        return flat.reshape(shape).astype(np.float64)
+    return np.asarray(value, dtype=np.float64)
 
+
+def test_saliency_shows_integrated_gradients_and_can_be_hidden(default_classifier, mnist):
     digit = mnist.x_test[0]
     app = open_page(INSPECT, last_digit=digit)
     charts = len(app.get("plotly_chart"))
@@ -222,6 +230,13 @@ def test_saliency_shows_integrated_gradients_and_can_be_hidden(default_classifie
     assert not app.exception
     assert len(app.get("plotly_chart")) == charts
     heatmap = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]
-    expected = integrated_gradients(default_classifier.model, digit, 7, default_classifier.from_logits)
-    assert heatmap["zmax"] == pytest.approx(np.abs(expected).max(), rel=1e-3)
+    # Completeness, the property that defines Integrated Gradients: the pixels' attributions
+    # add up to p(7) for the drawing minus p(7) for a black image, both from direct calls.
+    model = default_classifier.model
+    change = float(model(digit[np.newaxis], training=False)[0, 7] - model(np.zeros_like(digit)[np.newaxis],
+                                                                          training=False)[0, 7])
+    shown = plotly_array(heatmap["z"])
+    assert shown.shape == (28, 28)
+    assert shown.sum() == pytest.approx(change, abs=0.02)
+    assert heatmap["zmax"] == pytest.approx(np.abs(shown).max(), rel=1e-6)  # a scale symmetric about 0
     assert "red: raised p(7), blue: lowered it" in [item.value for item in app.caption]

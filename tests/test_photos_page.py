@@ -46,11 +46,12 @@ def test_asks_for_photos_and_loads_no_model_before(page):
 
 def test_each_photo_gets_its_top_3(page, photo_classifier):
     files = [("cat.jpg", encoded(a_photo(0), "JPEG", quality=95), "image/jpeg"),
-             ("dog.png", encoded(a_photo(1), "PNG"), "image/png")]
+             ("dog.png", encoded(a_photo(1), "PNG"), "image/png"),
+             ("scan.tif", encoded(a_photo(4), "TIFF"), "image/tiff")]
     page.file_uploader(key="photo_uploads").set_value(files).run()
     assert not page.exception and not page.error
     lines = top_lines(page)
-    assert len(lines) == 2
+    assert len(lines) == 3
     for (name, raw, _), line in zip(files, lines, strict=True):
         from playground.images import open_picture
 
@@ -58,8 +59,8 @@ def test_each_photo_gets_its_top_3(page, photo_classifier):
         scores = np.asarray(photo_classifier.model(model_input(square), training=False))[0]
         best = int(scores.argmax())
         assert line == f"#### Top-1: {class_names()[best]} ({scores[best]:.1%})"
-    assert len(page.get("plotly_chart")) == 2
-    assert len(page.get("image")) == 2 * 3  # the photo, Grad-CAM, the early maps
+    assert len(page.get("plotly_chart")) == 3
+    assert len(page.get("image")) == 3 * 3  # the photo, Grad-CAM, the early maps
     assert "local weights file" in page.caption[0].value
 
 
