@@ -27,6 +27,7 @@ from playground.training import (
     BATCH_SIZE_RANGE,
     EPOCHS_RANGE,
     LEARNING_RATE_MAX,
+    OPTIMIZER_LABELS,
     OPTIMIZERS,
     SCHEDULE_HELP,
     SCHEDULE_LABELS,
@@ -68,7 +69,7 @@ def training_settings() -> tuple[str, TrainingSettings]:
                                              key="setting_batch_size")
     saved["optimizer"] = fourth.selectbox(
         "Optimizer", OPTIMIZERS, OPTIMIZERS.index(saved["optimizer"]), key="setting_optimizer",
-        format_func={"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}.get)
+        format_func=OPTIMIZER_LABELS.get)
     first, second, third, fourth = st.columns(4)
     saved["learning_rate"] = first.number_input(
         "Learning rate", 0.0, LEARNING_RATE_MAX, saved["learning_rate"], step=0.0005, format="%.4f",

@@ -35,6 +35,7 @@ REPORT_INTERVAL_SECONDS = 0.1  # batch metrics reach the buffer at most this oft
 PRECISE_BATCH_NORM_BELOW = 200
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 OPTIMIZER_CLASSES = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}  # in keras.optimizers
+OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}
 SCHEDULES = ("constant", "warmup_cosine", "one_cycle")
 SCHEDULE_LABELS = {"constant": "constant", "warmup_cosine": "warm-up + cosine", "one_cycle": "one-cycle"}
 WARMUP_SCHEDULES = ("warmup_cosine", "one_cycle")

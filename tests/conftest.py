@@ -29,12 +29,13 @@ def mnist():
     return load_dataset("mnist")
 
 
-def squares_dataset(train_images: int = 6000, test_images: int = 500, seed: int = 0):
+def squares_dataset(train_images: int = 6000, test_images: int = 500, seed: int = 0, contrast: int = 180):
     """A made-up data set in MNIST's layout that a small CNN learns in one short epoch:
-    class k is a bright 5×10 bar at its own place, jittered by a pixel, over dim noise.
+    class k is a 5×10 bar, `contrast` brighter than the noise, at its own place, jittered by a pixel.
 
     Tests of the training machinery (streaming, stop, queue, hand-over) use it, so they run
     without PLAYGROUND_DATA_DIR and evaluate in a blink; tests about MNIST itself use `mnist`.
+    A low contrast hides the bars in the noise and makes the task harder.
     """
     import numpy as np
 
@@ -44,17 +45,26 @@ def squares_dataset(train_images: int = 6000, test_images: int = 500, seed: int 
 
     def images_and_labels(count):
         labels = rng.integers(0, 10, count)
-        images = rng.integers(0, 80, (count, 28, 28), np.uint8)  # stored as bytes, as MNIST is
+        images = rng.integers(0, 80, (count, 28, 28)).astype(np.int32)  # stored as bytes below, as MNIST is
         for image, label in zip(images, labels, strict=True):
             top = 2 + (label // 5) * 13 + rng.integers(-1, 2)
             left = 1 + (label % 5) * 5 + rng.integers(0, 2)
-            image[top:top + 10, left:left + 5] = 230
-        return to_float_images(images), labels.astype(np.int32)
+            image[top:top + 10, left:left + 5] += contrast
+        return to_float_images(images.clip(0, 255).astype(np.uint8)), labels.astype(np.int32)
 
     x_train, y_train = images_and_labels(train_images)
     x_test, y_test = images_and_labels(test_images)
     return Dataset("mnist", "Squares", x_train, y_train, x_test, y_test, DATASETS["mnist"]["class_names"],
                    "made by the tests")
+
+
+def save_in_keras_layout(data, path: Path) -> None:
+    """Write a Dataset as Keras' mnist.npz does: uint8 images (N, 28, 28) and uint8 labels."""
+    import numpy as np
+
+    images = {name: np.rint(getattr(data, name)[..., 0] * 255).astype(np.uint8)
+              for name in ("x_train", "x_test")}
+    np.savez(path, **images, y_train=data.y_train.astype(np.uint8), y_test=data.y_test.astype(np.uint8))
 
 
 @pytest.fixture(scope="session")

@@ -46,7 +46,7 @@ def test_drawing_on_the_canvas_shows_a_prediction(browser, app_url):
     page.get_by_text("What the model sees").wait_for()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "draw.png"), full_page=True)
-    assert prediction.inner_text().startswith("Prediction: ")
+    assert re.fullmatch(r"Prediction: 7 \(\d+\.\d%\)", prediction.inner_text()), prediction.inner_text()
     # The first visit to a fresh server opened /draw directly: app.py must still route it.
     sidebar = page.get_by_test_id("stSidebarNav")
     assert sidebar.get_by_role("link", name="Home").is_visible()
@@ -74,7 +74,11 @@ def test_inspect_walks_through_the_digit_drawn_on_draw(browser, app_url):
     page.close()
 
 
-def test_a_photo_upload_shows_its_top_1(browser, app_url, tmp_path):
+def test_a_photo_upload_shows_its_top_1(browser, app_url, tmp_path, photo_classifier):
+    """The page's top-1 is a direct Keras call's on the same photo and the same (seeded) weights."""
+    from playground.imagenet import center_square, class_names, model_input
+    from playground.images import open_picture
+
     photo = tmp_path / "street.jpg"
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 256, (480, 640, 3), np.uint8)).save(photo)
@@ -89,7 +93,10 @@ def test_a_photo_upload_shows_its_top_1(browser, app_url, tmp_path):
     wait_for_pictures(page, 3)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "photos.png"))
-    assert re.fullmatch(r"Top-1: .+ \(\d+\.\d%\)", top.inner_text())
+    square = center_square(open_picture(photo.read_bytes(), photo.name, smallest_side=224))
+    scores = np.asarray(photo_classifier.model(model_input(square), training=False))[0]
+    best = int(scores.argmax())
+    assert top.inner_text() == f"Top-1: {class_names()[best]} ({scores[best]:.1%})"
     page.close()
 
 

@@ -4,6 +4,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import save_in_keras_layout
 from streamlit.testing.v1 import AppTest
 from test_app import APP, TIMEOUT, run_like_a_started_server  # noqa: F401 - an autouse fixture
 
@@ -16,13 +17,28 @@ FAST_DEFAULT_PARAMETERS = 624 + 96 + 6_944 + 128 + (800 * 128 + 128) + (128 * 10
 TRAINING_TIMEOUT = 180
 
 
+@pytest.fixture(scope="module")
+def small_data_dir(tmp_path_factory, squares):
+    """MNIST and Fashion-MNIST files in Keras' layout, made from the tests' own squares."""
+    folder = tmp_path_factory.mktemp("data")
+    for file_name in ("mnist.npz", "fashion_mnist.npz"):
+        save_in_keras_layout(squares, folder / file_name)
+    return folder
+
+
 @pytest.fixture
-def page(mnist) -> AppTest:
+def page(small_data_dir, monkeypatch) -> AppTest:
+    from pages.common import dataset
+    from playground.data import DATA_DIR_VARIABLE
+
+    monkeypatch.setenv(DATA_DIR_VARIABLE, str(small_data_dir))
+    dataset.clear()  # other tests' real MNIST must not be served from the shared cache, nor these later
     app = AppTest.from_file(APP, default_timeout=TIMEOUT)
     app.run()
     app.switch_page(PAGE).run()
     assert not app.exception, app.exception
-    return app
+    yield app
+    dataset.clear()
 
 
 def widget(widgets, label):
@@ -113,6 +129,24 @@ def test_training_a_small_subset_shows_results_and_becomes_the_session_model(pag
     assert "Your model" in page.caption[0].value
 
 
+def test_fashion_mnist_trains_end_to_end_with_its_class_names(page):
+    widget(page.selectbox, "Data set").select("fashion_mnist").run()
+    widget(page.number_input, "Training images").set_value(2000).run()
+    train_button(page).click().run(timeout=TRAINING_TIMEOUT)
+    assert not page.exception, page.exception
+    job = page.session_state["training_job"]
+    assert job.snapshot().state == "finished" and job.data.name == "fashion_mnist"
+    assert widget(page.selectbox, "True class").options[9] == "Ankle boot"
+    captions = [picture.caption for image in page.get("image") for picture in image.proto.imgs]
+    assert any("→" in caption and any(name in caption for name in ("Sandal", "Bag", "Trouser"))
+               for caption in captions), captions[:5]
+    classifier = page.session_state["session_classifier"]
+    assert classifier.class_names[0] == "T-shirt/top"
+    assert "Fashion-MNIST" in classifier.description
+    page.switch_page("pages/draw.py").run()
+    assert not page.exception
+
+
 def test_uploading_a_keras_model_makes_it_the_session_model(page):
     raw = model_bytes(build_model(preset("Blog: Dense-only baseline")))
     page.file_uploader(key="model_upload").upload("mine.keras", raw).run()
@@ -159,11 +193,11 @@ def test_a_file_name_is_shown_as_typed_not_as_markdown(page):
     assert "\\*\\*final\\*\\*" in page.caption[0].value and "**final**" not in page.caption[0].value
 
 
-def test_training_goes_on_while_the_user_visits_another_page(page, mnist):
+def test_training_goes_on_while_the_user_visits_another_page(page, squares):
     from playground.training import TrainingJob, TrainingSettings
 
-    job = TrainingJob(build_model(preset("Fast default")), mnist,
-                      TrainingSettings(epochs=2, batch_size=16, subset_size=20000))
+    job = TrainingJob(build_model(preset("Fast default")), squares,
+                      TrainingSettings(epochs=2, batch_size=16, subset_size=6000))
     page.session_state["training_job"] = job
     job.start()
     try:
