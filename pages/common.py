@@ -50,6 +50,8 @@ def route_through_app() -> None:
     the first visitor opens a page's URL (a bookmarked /draw, say), runs that page script
     alone, with a sidebar listing every file in pages/. Clearing the flag and rerunning
     lets app.py route this run and every later one.
+
+    Private API, checked on Streamlit 1.67 (tests/test_app.py checks it is still there).
     """
     from streamlit.runtime.pages_manager import PagesManager
 

@@ -177,3 +177,20 @@ def test_the_streamlit_clean_up_that_the_app_replaces_is_still_there():
     source = inspect.getsource(script_runner)
     assert "_log_if_error(_clean_problem_modules)" in source
     assert "backend.clear_session()" in source
+
+
+def test_the_private_streamlit_api_the_app_relies_on_is_still_there():
+    """pages/common.py reaches into Streamlit (checked on 1.67) in three places. An upgrade
+    that renames any of these must fail here, not silently in a classroom."""
+    import inspect
+
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.app_session import AppSession
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import script_runner
+
+    assert isinstance(PagesManager.uses_pages_directory, (bool, type(None)))  # route_through_app
+    assert "self._session_mgr" in inspect.getsource(Runtime.__init__)  # this_run_still_current
+    assert "self._scriptrunner" in inspect.getsource(AppSession.__init__)
+    assert "self._script_thread" in inspect.getsource(script_runner.ScriptRunner.__init__)
+    assert callable(getattr(script_runner, "_mpa_v1", None))  # tests/apptest_routing.py
