@@ -1,7 +1,10 @@
-"""MNIST and Fashion-MNIST as float images in [0, 1] with shape (N, 28, 28, 1).
+"""MNIST, Fashion-MNIST and CIFAR-10 as float images in [0, 1]: (N, 28, 28, 1) gray digits
+and clothes, (N, 32, 32, 3) colour photos.
 
 Sources, tried in order for each data set:
-1. the folder named by the environment variable `PLAYGROUND_DATA_DIR` (see `local_candidates`);
+1. the folder named by the environment variable `PLAYGROUND_DATA_DIR` (see `local_candidates`):
+   a Keras-layout .npz, the official IDX files, or for CIFAR-10 the official python-version
+   `cifar-10-python.tar.gz` or its unpacked `cifar-10-batches-py/`;
 2. for Fashion-MNIST, Debian's `dataset-fashion-mnist` folder;
 3. the Keras download, which is what most users get.
 
@@ -23,7 +26,6 @@ import numpy as np
 
 DATA_DIR_VARIABLE = "PLAYGROUND_DATA_DIR"
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
-IMAGE_SIDE = 28
 NUM_CLASSES = 10
 IDX_IMAGES_MAGIC = 0x00000803
 IDX_LABELS_MAGIC = 0x00000801
@@ -40,6 +42,9 @@ DATASETS = {
         "npz_names": ("mnist.npz",),
         "idx_folders": ("mnist", "."),
         "class_names": tuple(str(digit) for digit in range(10)),
+        "image_shape": (28, 28, 1),
+        "official_files": "the four official IDX .gz files",
+        "download_megabytes": 11,
     },
     "fashion_mnist": {
         "title": "Fashion-MNIST",
@@ -49,6 +54,19 @@ DATASETS = {
             "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
             "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
         ),
+        "image_shape": (28, 28, 1),
+        "official_files": "the four official IDX .gz files",
+        "download_megabytes": 30,
+    },
+    "cifar10": {
+        "title": "CIFAR-10",
+        "npz_names": ("cifar10.npz", "cifar-10.npz"),
+        "idx_folders": (),
+        "class_names": ("airplane", "automobile", "bird", "cat", "deer",
+                        "dog", "frog", "horse", "ship", "truck"),
+        "image_shape": (32, 32, 3),
+        "official_files": "the official cifar-10-python.tar.gz or its cifar-10-batches-py folder",
+        "download_megabytes": 170,
     },
 }
 
@@ -78,7 +96,7 @@ class Dataset:
 
 
 def load_dataset(name: str) -> Dataset:
-    """Load `name` ("mnist" or "fashion_mnist") from the first source that has it."""
+    """Load `name` (a key of DATASETS) from the first source that has it."""
     if name not in DATASETS:
         raise ValueError(f"Unknown data set {name!r}; choose one of {sorted(DATASETS)}.")
     arrays, source = _load_raw(name)
@@ -95,19 +113,34 @@ def load_dataset(name: str) -> Dataset:
 
 
 def to_float_images(images: np.ndarray) -> np.ndarray:
-    """uint8 (N, 28, 28) → float32 (N, 28, 28, 1) in [0, 1], as the models expect."""
+    """uint8 (N, 28, 28) or (N, 32, 32, 3) → float32 with a channel axis, in [0, 1]."""
     floats = images.astype(np.float32)
     floats /= 255.0  # in place: a second 188 MB array for MNIST would only raise the peak
-    return floats[..., np.newaxis]
+    return floats[..., np.newaxis] if floats.ndim == 3 else floats
 
 
 def _load_raw(name: str) -> tuple[dict[str, np.ndarray], str]:
+    from playground import cifar
+
+    shape = DATASETS[name]["image_shape"]
     for path in local_candidates(name):
-        if path.suffix == ".npz" and path.is_file():
-            return read_npz(path), str(path)
-        if path.is_dir() and all((path / file).is_file() for file in IDX_FILES.values()):
-            return read_idx_folder(path), str(path)
+        try:
+            if path.suffix == ".npz" and path.is_file():
+                return read_npz(path, shape), str(path)
+            if path.name == cifar.TARBALL_NAME and path.is_file():
+                return _checked(cifar.read_tarball(path), str(path), shape), str(path)
+            if path.name == cifar.FOLDER_NAME and path.is_dir():
+                return _checked(cifar.read_batches_folder(path), str(path), shape), str(path)
+            if path.is_dir() and all((path / file).is_file() for file in IDX_FILES.values()):
+                return _checked(read_idx_folder(path), str(path), shape), str(path)
+        except cifar.CifarFormatError as error:
+            raise DataFormatError(str(error)) from None
     return _download_with_keras(name), "Keras download"
+
+
+def _checked(arrays: dict[str, np.ndarray], origin: str, image_shape) -> dict[str, np.ndarray]:
+    check_arrays(arrays, origin, image_shape)
+    return arrays
 
 
 def local_candidates(name: str) -> list[Path]:
@@ -119,6 +152,10 @@ def local_candidates(name: str) -> list[Path]:
         root = Path(data_dir).expanduser()
         candidates += [root / npz for npz in spec["npz_names"]]
         candidates += [(root / folder) for folder in spec["idx_folders"]]
+        if name == "cifar10":
+            from playground.cifar import FOLDER_NAME, TARBALL_NAME
+
+            candidates += [root / TARBALL_NAME, root / FOLDER_NAME]
     if name == "fashion_mnist":
         candidates.append(DEBIAN_FASHION_DIR)
     return candidates
@@ -136,14 +173,16 @@ def _download_with_keras(name: str) -> dict[str, np.ndarray]:
             f"{title} could not be downloaded ({type(error).__name__}: {error}). "
             f"Connect to the internet and reload, or set the environment variable "
             f"{DATA_DIR_VARIABLE} to a folder that holds {DATASETS[name]['npz_names'][0]} "
-            f"(Keras layout) or the four official IDX .gz files, then restart the app."
+            f"(Keras layout) or {DATASETS[name]['official_files']}, then restart the app."
         ) from error
-    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-    check_arrays(arrays, f"the Keras download of {title}")
+    # Keras gives CIFAR-10's labels as a column (N, 1)
+    arrays = {"x_train": x_train, "y_train": y_train.reshape(-1),
+              "x_test": x_test, "y_test": y_test.reshape(-1)}
+    check_arrays(arrays, f"the Keras download of {title}", DATASETS[name]["image_shape"])
     return arrays
 
 
-def read_npz(path: Path) -> dict[str, np.ndarray]:
+def read_npz(path: Path, image_shape=(28, 28, 1)) -> dict[str, np.ndarray]:
     """Read a Keras-layout .npz (x_train, y_train, x_test, y_test), checking every array."""
     try:
         with np.load(path, allow_pickle=False) as archive:
@@ -154,6 +193,9 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
                     "layout x_train, y_train, x_test, y_test."
                 )
             arrays = {key: archive[key] for key in IDX_FILES}
+            for key in ("y_train", "y_test"):
+                if arrays[key].ndim == 2 and arrays[key].shape[1] == 1:  # CIFAR-10's column of labels
+                    arrays[key] = arrays[key].reshape(-1)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
         if isinstance(error, DataFormatError):
             raise
@@ -161,14 +203,12 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
             f"{path} is not a readable .npz file ({error}). It may be truncated: "
             "download it again."
         ) from error
-    check_arrays(arrays, str(path))
+    check_arrays(arrays, str(path), image_shape)
     return arrays
 
 
 def read_idx_folder(folder: Path) -> dict[str, np.ndarray]:
-    arrays = {key: read_idx(folder / file) for key, file in IDX_FILES.items()}
-    check_arrays(arrays, str(folder))
-    return arrays
+    return {key: read_idx(folder / file) for key, file in IDX_FILES.items()}
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -204,13 +244,16 @@ def parse_idx(raw: bytes, path: Path | str) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
-def check_arrays(arrays: dict[str, np.ndarray], origin: str) -> None:
-    """Refuse anything but 28×28 uint8 images with matching labels 0–9."""
+def check_arrays(arrays: dict[str, np.ndarray], origin: str, image_shape=(28, 28, 1)) -> None:
+    """Refuse anything but uint8 images of `image_shape` (gray ones without the channel axis,
+    as the files store them) with matching labels 0–9."""
+    stored = tuple(image_shape[:2]) if image_shape[2] == 1 else tuple(image_shape)
     for split in ("train", "test"):
         images, labels = arrays[f"x_{split}"], arrays[f"y_{split}"]
-        if images.ndim != 3 or images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
+        if images.shape[1:] != stored:
+            expected = ", ".join(str(size) for size in ("N", *stored))
             raise DataFormatError(
-                f"x_{split} in {origin} has shape {images.shape}; expected (N, 28, 28)."
+                f"x_{split} in {origin} has shape {images.shape}; expected ({expected})."
             )
         if images.dtype != np.uint8:
             raise DataFormatError(f"x_{split} in {origin} is {images.dtype}; expected uint8.")

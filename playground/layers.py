@@ -64,8 +64,15 @@ LAYER_TYPES: dict[str, dict[str, Setting]] = {
     "Dense": {"units": Setting(128, "units", low=1, high=8192),
               "activation": Setting("relu", "activation", ACTIVATIONS)},
     "Activation": {"activation": Setting("relu", "activation", ACTIVATIONS)},
+    # He et al.'s basic block: conv → BN → ReLU → conv → BN, plus the input, then ReLU.
+    "ResidualBlock": {
+        "filters": Setting(32, "filters", low=1, high=1024),
+        "kernel_size": Setting(3, "kernel", low=1, high=7),
+        "strides": Setting(1, "stride", low=1, high=4),
+    },
 }
-SPATIAL_TYPES = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D")
+SPATIAL_TYPES = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "ResidualBlock")
+TYPE_TITLES = {"ResidualBlock": "Residual block"}  # how the pages name a type; others by their Keras name
 
 # Budgets that keep one training within a Community Cloud app's memory (690 MB to 2.7 GB).
 PARAMETER_BUDGET = 3_000_000
@@ -88,12 +95,25 @@ class StackError(ValueError):
 
 
 @dataclass(frozen=True)
+class InnerLayer:
+    """One layer inside a block: its Keras name, its path ("main", "shortcut" or "merge"),
+    and its output shape and parameters."""
+
+    name: str
+    kind: str
+    path: str
+    output_shape: tuple[int, ...]
+    params: int
+
+
+@dataclass(frozen=True)
 class LayerInfo:
     index: int
     name: str
     spec: dict
     output_shape: tuple[int, ...]
     params: int
+    inner: tuple[InnerLayer, ...] = ()  # a block's layers, in the order they are built
 
 
 def make_layer(layer_type: str, **params) -> dict:
@@ -153,6 +173,7 @@ def layer_names(stack: list[dict]) -> list[str]:
 
 def _snake_case(layer_type: str) -> str:
     return {
+        "ResidualBlock": "residual_block",
         "Conv2D": "conv2d",
         "MaxPooling2D": "max_pooling2d",
         "AveragePooling2D": "average_pooling2d",
@@ -198,7 +219,9 @@ def trace_partial(stack: list[dict], input_shape=(28, 28, 1)) -> tuple[list[Laye
             shape, params = _layer_output(index, spec, shape)
         except StackError as error:
             return infos, error
-        infos.append(LayerInfo(index, name, spec, shape, params))
+        inner = residual_layers(name, spec, infos[-1].output_shape if infos else tuple(input_shape)) \
+            if spec["type"] == "ResidualBlock" else ()
+        infos.append(LayerInfo(index, name, spec, shape, params, inner))
     return infos, None
 
 
@@ -210,6 +233,8 @@ def _layer_output(index: int, spec: dict, shape: tuple) -> tuple[tuple, int]:
                          f"but receives {_tensor_text(shape)}. Move it before Flatten.")
     if layer_type == "Conv2D":
         return _conv_output(index, label, spec, shape)
+    if layer_type == "ResidualBlock":
+        return _residual_output(index, label, spec, shape)
     if layer_type in ("MaxPooling2D", "AveragePooling2D"):
         return _pool_output(index, label, spec, shape), 0
     if layer_type == "GlobalAveragePooling2D":
@@ -237,6 +262,42 @@ def _conv_output(index: int, label: str, spec: dict, shape: tuple) -> tuple[tupl
                  conv_output_size(width, kernel, stride, spec["padding"]), spec["filters"])
     params = kernel * kernel * channels * spec["filters"] + spec["filters"]
     return out_shape, params
+
+
+def residual_layers(name: str, spec: dict, shape: tuple) -> tuple[InnerLayer, ...]:
+    """A residual block's layers for an input of `shape`. Convolutions before batch norm
+    have no bias (batch norm's beta takes its place). The shortcut is the input itself,
+    unless the stride or the channel count changes: then a 1×1 convolution with batch norm."""
+    height, width, channels = shape
+    filters, kernel, stride = spec["filters"], spec["kernel_size"], spec["strides"]
+    out = (conv_output_size(height, kernel, stride, "same"), conv_output_size(width, kernel, stride, "same"),
+           filters)
+    layers = [
+        InnerLayer(f"{name}_conv1", "Conv2D", "main", out, kernel * kernel * channels * filters),
+        InnerLayer(f"{name}_bn1", "BatchNormalization", "main", out, 4 * filters),
+        InnerLayer(f"{name}_relu1", "Activation", "main", out, 0),
+        InnerLayer(f"{name}_conv2", "Conv2D", "main", out, kernel * kernel * filters * filters),
+        InnerLayer(f"{name}_bn2", "BatchNormalization", "main", out, 4 * filters),
+    ]
+    if stride != 1 or channels != filters:
+        layers += [InnerLayer(f"{name}_shortcut", "Conv2D", "shortcut", out, channels * filters),
+                   InnerLayer(f"{name}_shortcut_bn", "BatchNormalization", "shortcut", out, 4 * filters)]
+    layers += [InnerLayer(f"{name}_add", "Add", "merge", out, 0),
+               InnerLayer(name, "Activation", "merge", out, 0)]
+    return tuple(layers)
+
+
+def _residual_output(index: int, label: str, spec: dict, shape: tuple) -> tuple[tuple, int]:
+    height, width, _ = shape
+    kernel = spec["kernel_size"]
+    inner = residual_layers("block", spec, shape)
+    out_height, out_width, _ = inner[0].output_shape
+    for which, (size_height, size_width) in (("first", (height, width)), ("second", (out_height, out_width))):
+        if kernel > min(size_height, size_width):
+            raise StackError(index, f"{label}, its {which} convolution: its {kernel}×{kernel} kernel is "
+                             f"larger than the {size_height}×{size_width} maps it slides over. Use a "
+                             "smaller kernel or stride, or place the block before a pooling layer.")
+    return inner[-1].output_shape, sum(layer.params for layer in inner)
 
 
 def _pool_output(index: int, label: str, spec: dict, shape: tuple) -> tuple:
@@ -276,9 +337,10 @@ def summary_rows(infos: list[LayerInfo]) -> list[dict]:
 
 def describe_settings(spec: dict) -> str:
     kind = spec["type"]
-    if kind == "Conv2D":
-        return (f"{spec['filters']} filters {spec['kernel_size']}×{spec['kernel_size']}, "
-                f"stride {spec['strides']}, {spec['padding']}, {spec['activation']}")
+    if kind in ("Conv2D", "ResidualBlock"):
+        size = spec["kernel_size"]
+        window = f"{spec['filters']} filters {size}×{size}, stride {spec['strides']}"
+        return window if kind == "ResidualBlock" else f"{window}, {spec['padding']}, {spec['activation']}"
     if kind in ("MaxPooling2D", "AveragePooling2D"):
         stride = spec["strides"] or spec["pool_size"]
         return f"{spec['pool_size']}×{spec['pool_size']}, stride {stride}, {spec['padding']}"
@@ -312,5 +374,5 @@ def check_budget(infos: list[LayerInfo], batch_size: int) -> None:
 
 def training_memory_bytes(infos: list[LayerInfo], batch_size: int) -> int:
     """A rough estimate: parameters with Adam's two slots, plus activations for one batch."""
-    activations = sum(math.prod(info.output_shape) for info in infos)
+    activations = sum(math.prod(layer.output_shape) for info in infos for layer in (info.inner or [info]))
     return BYTES_PER_VALUE * (3 * total_params(infos) + ACTIVATION_COPIES * batch_size * activations)

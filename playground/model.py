@@ -37,8 +37,41 @@ def build_model(stack: list[dict], input_shape=(28, 28, 1), num_classes: int = 1
     inputs = keras.Input(shape=tuple(input_shape), name="image")
     outputs = inputs
     for index, info in enumerate(infos):
-        outputs = keras_layer(info.spec, info.name, seed + index)(outputs)
+        spec = info.spec
+        if spec["type"] == "ResidualBlock":
+            outputs = residual_block(outputs, spec["filters"], spec["kernel_size"], spec["strides"],
+                                     seed + index, info.name)
+        else:
+            outputs = keras_layer(info.spec, info.name, seed + index)(outputs)
     return keras.Model(inputs, outputs, name="playground_cnn")
+
+
+# A block's second convolution and shortcut draw their initial weights from seeds this far
+# from the block's own, so they never repeat another layer's.
+INNER_SEED_STRIDE = 10_000
+
+
+def residual_block(inputs, filters, kernel_size, strides, seed, name):
+    """He et al.'s basic block, as `playground.layers.residual_layers` lists it: conv → BN →
+    ReLU → conv → BN, plus a shortcut (the input, or a 1×1 conv with BN where the stride or
+    channel count changes), then ReLU. The exported script holds this same function."""
+
+    def conv(tensor, suffix, size, stride, seed_offset):
+        initializer = keras.initializers.GlorotUniform(seed=seed + seed_offset)
+        return keras.layers.Conv2D(filters, size, strides=stride, padding="same", use_bias=False,
+                                   kernel_initializer=initializer, name=f"{name}_{suffix}")(tensor)
+
+    def norm(tensor, suffix):
+        return keras.layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, name=f"{name}_{suffix}")(tensor)
+
+    main = norm(conv(inputs, "conv1", kernel_size, strides, 0), "bn1")
+    main = keras.layers.Activation("relu", name=f"{name}_relu1")(main)
+    main = norm(conv(main, "conv2", kernel_size, 1, INNER_SEED_STRIDE), "bn2")
+    shortcut = inputs
+    if strides != 1 or inputs.shape[-1] != filters:
+        shortcut = norm(conv(inputs, "shortcut", 1, strides, 2 * INNER_SEED_STRIDE), "shortcut_bn")
+    added = keras.layers.Add(name=f"{name}_add")([main, shortcut])
+    return keras.layers.Activation("relu", name=name)(added)
 
 
 def keras_layer(spec: dict, name: str, seed: int = 0) -> keras.layers.Layer:

@@ -47,6 +47,7 @@ def no_network_download(monkeypatch):
 
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
     monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", offline)
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", offline)
     monkeypatch.setattr(data, "DEBIAN_FASHION_DIR", data.Path("/nonexistent/fashion"))
     return attempts
 
@@ -141,6 +142,60 @@ def test_no_source_says_how_to_fix_it(tmp_path, monkeypatch, no_network_download
 
 def test_unknown_dataset_name():
     with pytest.raises(ValueError, match="Unknown data set"):
+        load_dataset("imagenet")
+
+
+def cifar_arrays(seed=0):
+    rng = np.random.default_rng(seed)
+    return {"x_train": rng.integers(0, 256, (6, 32, 32, 3), dtype=np.uint8),
+            "y_train": rng.integers(0, 10, (6, 1), dtype=np.uint8),  # a column, as Keras gives it
+            "x_test": rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8),
+            "y_test": rng.integers(0, 10, (3, 1), dtype=np.uint8)}
+
+
+def test_cifar10_npz_in_data_dir_keeps_its_colours(tmp_path, monkeypatch, no_network_download):
+    arrays = cifar_arrays()
+    np.savez(tmp_path / "cifar10.npz", **arrays)
+    monkeypatch.setenv(data.DATA_DIR_VARIABLE, str(tmp_path))
+    cifar = load_dataset("cifar10")
+    assert cifar.x_train.shape == (6, 32, 32, 3) and cifar.input_shape == (32, 32, 3)
+    np.testing.assert_array_equal(np.rint(cifar.x_test * 255).astype(np.uint8), arrays["x_test"])
+    np.testing.assert_array_equal(cifar.y_train, arrays["y_train"][:, 0])
+    assert cifar.class_names[0] == "airplane" and cifar.class_names[9] == "truck"
+    assert no_network_download == []
+
+
+def test_cifar10_from_the_official_tarball(tmp_path, monkeypatch, no_network_download):
+    import io
+    import tarfile
+
+    from test_cifar import TEST_BATCH, TRAIN_BATCHES, expected_arrays, official_batch, pickled
+
+    batches = {name: official_batch(seed) for seed, name in enumerate((*TRAIN_BATCHES, TEST_BATCH))}
+    with tarfile.open(tmp_path / "cifar-10-python.tar.gz", "w:gz") as archive:
+        for name, batch in batches.items():
+            raw = pickled(batch)
+            member = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            member.size = len(raw)
+            archive.addfile(member, io.BytesIO(raw))
+    monkeypatch.setenv(data.DATA_DIR_VARIABLE, str(tmp_path))
+    cifar = load_dataset("cifar10")
+    expected = expected_arrays(batches)
+    np.testing.assert_array_equal(np.rint(cifar.x_train * 255).astype(np.uint8), expected["x_train"])
+    np.testing.assert_array_equal(cifar.y_test, expected["y_test"])
+    assert cifar.source.endswith("cifar-10-python.tar.gz")
+    (tmp_path / "cifar-10-python.tar.gz").write_bytes(b"\x1f\x8b not really gzip")
+    with pytest.raises(DataFormatError, match="not a readable .tar.gz"):
+        load_dataset("cifar10")
+
+
+def test_a_digit_sized_cifar_file_is_refused(tmp_path, monkeypatch, no_network_download):
+    np.savez(tmp_path / "cifar10.npz", **fake_arrays())
+    monkeypatch.setenv(data.DATA_DIR_VARIABLE, str(tmp_path))
+    with pytest.raises(DataFormatError, match=r"expected \(N, 32, 32, 3\)"):
+        load_dataset("cifar10")
+    (tmp_path / "cifar10.npz").unlink()
+    with pytest.raises(DataUnavailableError, match="cifar-10-python.tar.gz"):
         load_dataset("cifar10")
 
 
