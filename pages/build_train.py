@@ -15,6 +15,7 @@ from pages.common import (
 )
 from pages.model_files import keep_the_work
 from pages.training_results import show_results
+from playground.augment import MAX_SHIFT
 from playground.data import DATASETS, DataFormatError, DataUnavailableError
 from playground.figures import stack_diagram, training_figure
 from playground.layers import StackError, check_budget, summary_rows, trace_shapes
@@ -32,7 +33,6 @@ from playground.training import (
     SCHEDULE_HELP,
     SCHEDULE_LABELS,
     SCHEDULES,
-    TRAINING_IMAGES,
     VALIDATION_SPLIT_RANGE,
     TrainingJob,
     TrainingSettings,
@@ -49,28 +49,56 @@ KEPT_ACROSS_RELOAD = ("builder_layers", "builder_next_uid", "builder_preset", SE
 STATE_TEXT = {"evaluating": "Evaluating on the test set…", "stopping": "Stopping…"}
 
 
-def show_architecture(stack: list[dict], infos: list) -> None:
+def show_architecture(infos: list, input_shape) -> None:
     with st.expander("Architecture: summary and diagram", expanded=False):
         table, diagram = st.columns([3, 2])
         table.dataframe(summary_rows(infos), hide_index=True)
-        diagram.graphviz_chart(stack_diagram(infos))
+        diagram.graphviz_chart(stack_diagram(infos, input_shape))
 
 
-def training_settings() -> tuple[str, TrainingSettings]:
-    """The settings widgets; their values are kept in session state across page visits."""
-    saved = st.session_state.setdefault(SETTINGS_KEY, {"dataset": "mnist", **FAST_DEFAULT_TRAINING})
-    names = list(DATASETS)
-    first, second, third, fourth = st.columns(4)
-    saved["dataset"] = first.selectbox(
+def saved_settings() -> dict:
+    """This session's training settings, kept in session state across page visits."""
+    return st.session_state.setdefault(SETTINGS_KEY, {"dataset": "mnist", **FAST_DEFAULT_TRAINING})
+
+
+def apply_preset_setup() -> None:
+    """A preset made for a data set (and, for the fast ones, with its own training) brings them
+    along: its settings replace the saved ones, and the widgets start again from them."""
+    setup = st.session_state.pop("preset_setup", None)
+    if not setup:
+        return
+    saved_settings().update(dataset=setup["dataset"], **setup.get("training", {}))
+    for key in [key for key in st.session_state if str(key).startswith("setting_")]:
+        del st.session_state[key]
+
+
+def dataset_choice() -> str:
+    """The data set, at the top of the sidebar: it sets the network's input shape."""
+    saved, names = saved_settings(), list(DATASETS)
+    saved["dataset"] = st.sidebar.selectbox(
         "Data set", names, names.index(saved["dataset"]), key="setting_dataset",
-        format_func=lambda name: DATASETS[name]["title"])
+        format_func=lambda name: DATASETS[name]["title"],
+        help="The network's input follows it: 28 × 28 × 1 for the gray sets, 32 × 32 × 3 for CIFAR-10.")
+    return saved["dataset"]
+
+
+def training_settings(dataset_name: str) -> TrainingSettings:
+    """The settings widgets; their values are kept in session state across page visits."""
+    saved, available = saved_settings(), DATASETS[dataset_name]["train_images"]
+    # CIFAR-10 has 50,000 training images, the others 60,000: a count kept from another set shrinks
+    saved["subset_size"] = min(saved["subset_size"], available)
+    if st.session_state.get("setting_subset_size", 0) > available:
+        st.session_state.setting_subset_size = available
+    first, second, third, fourth = st.columns(4)
+    saved["subset_size"] = first.number_input("Training images", 1, available, saved["subset_size"], 1000,
+                                              key="setting_subset_size")
     saved["epochs"] = second.number_input("Epochs", *EPOCHS_RANGE, saved["epochs"], key="setting_epochs")
     saved["batch_size"] = third.number_input("Batch size", *BATCH_SIZE_RANGE, saved["batch_size"],
                                              key="setting_batch_size")
     saved["optimizer"] = fourth.selectbox(
         "Optimizer", OPTIMIZERS, OPTIMIZERS.index(saved["optimizer"]), key="setting_optimizer",
         format_func=OPTIMIZER_LABELS.get)
-    first, second, third, fourth = st.columns(4)
+    first, second, third = st.columns(3)
     saved["learning_rate"] = first.number_input(
         "Learning rate", 0.0, LEARNING_RATE_MAX, saved["learning_rate"], step=0.0005, format="%.4f",
         key="setting_learning_rate")
@@ -79,18 +107,21 @@ def training_settings() -> tuple[str, TrainingSettings]:
         format_func=SCHEDULE_LABELS.get, help=SCHEDULE_HELP)
     saved["validation_split"] = third.slider("Validation split", *VALIDATION_SPLIT_RANGE,
                                              saved["validation_split"], 0.05, key="setting_validation_split")
-    saved["subset_size"] = fourth.number_input("Training images", 1, TRAINING_IMAGES, saved["subset_size"],
-                                               1000, key="setting_subset_size")
-    settings = TrainingSettings(**{name: value for name, value in saved.items() if name != "dataset"})
-    return saved["dataset"], settings
+    saved["augment"] = st.checkbox(
+        "Augment: mirror and shift each training image", saved.get("augment", False), key="setting_augment",
+        help="Each time the network sees a training photo, it is flipped left to right (half the time) and "
+             f"moved by up to {MAX_SHIFT} pixels, so it learns the classes rather than the photos. Good for "
+             "CIFAR-10; not for digits, where a mirrored 3 is no 3.")
+    return TrainingSettings(**{name: value for name, value in saved.items() if name != "dataset"})
 
 
 def start_training(stack: list[dict], dataset_name: str, settings: TrainingSettings) -> bool:
     """Build a fresh model and start this session's job; user errors become messages."""
     try:
-        check_budget(trace_shapes(stack), settings.batch_size)
+        input_shape = DATASETS[dataset_name]["image_shape"]
+        check_budget(trace_shapes(stack, input_shape), settings.batch_size)
         data = dataset(dataset_name)
-        job = TrainingJob(build_model(stack, seed=settings.seed), data, settings)
+        job = TrainingJob(build_model(stack, input_shape, seed=settings.seed), data, settings)
     except (ValueError, StackError, DataUnavailableError, DataFormatError) as error:
         st.error(str(error))
         return False
@@ -204,10 +235,13 @@ def publish_model(job: TrainingJob, snapshot) -> None:
 def main() -> None:
     route_through_app()
     st.title("Build & Train")
-    stack, infos, error = sidebar_builder()
+    apply_preset_setup()
+    dataset_name = dataset_choice()
+    input_shape = DATASETS[dataset_name]["image_shape"]
+    stack, infos, error = sidebar_builder(input_shape)
     if error is None:
-        show_architecture(stack, infos)
-    dataset_name, settings = training_settings()
+        show_architecture(infos, input_shape)
+    settings = training_settings(dataset_name)
     problem = slot_problem()
     if problem:
         st.error(problem)

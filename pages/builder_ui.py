@@ -11,6 +11,7 @@ import streamlit as st
 
 from playground.layers import (
     LAYER_TYPES,
+    TYPE_TITLES,
     LayerSpecError,
     StackError,
     describe_settings,
@@ -20,7 +21,7 @@ from playground.layers import (
     trace_partial,
     trace_shapes,
 )
-from playground.presets import PRESETS, preset
+from playground.presets import PRESET_SETUPS, PRESETS, preset
 
 STARTING_PRESET = "Fast default"
 EMPTY_STACK = "Empty stack"
@@ -35,6 +36,14 @@ def load_preset(name: str) -> None:
     specs = [] if name == EMPTY_STACK else preset(name)
     st.session_state.builder_layers = [{"uid": new_uid(), "spec": spec} for spec in specs]
     st.session_state.builder_preset = name
+
+
+def choose_preset() -> None:
+    """The preset picker's callback: load the stack, and leave its data set and training
+    (if it brings them) for the page to apply before it draws its settings."""
+    name = st.session_state.builder_preset_choice
+    load_preset(name)
+    st.session_state.preset_setup = PRESET_SETUPS.get(name)
 
 
 def move_layer(index: int, offset: int) -> None:
@@ -83,19 +92,33 @@ def setting_widget(item: dict, name: str) -> None:
         st.slider(setting.label, setting.low, setting.high, spec[name], setting.step, key=key)
 
 
+def type_title(layer_type: str) -> str:
+    return TYPE_TITLES.get(layer_type, layer_type)
+
+
 def layer_label(index: int, spec: dict, infos: list, error: StackError | None) -> str:
+    title = type_title(spec["type"])
     if error is not None and error.index == index:
-        return f":red[**{index + 1}. {spec['type']}** ⚠]"
+        return f":red[**{index + 1}. {title}** ⚠]"
     if index < len(infos):
         shape = shape_text(infos[index].output_shape)
-        return f"**{index + 1}. {spec['type']}** → {shape} · {infos[index].params:,} params"
-    return f"**{index + 1}. {spec['type']}**"
+        return f"**{index + 1}. {title}** → {shape} · {infos[index].params:,} params"
+    return f"**{index + 1}. {title}**"
+
+
+def inner_layers(info) -> None:
+    """A block's own layers, each with its path, output shape and parameters, and the total."""
+    st.dataframe([{"layer": layer.name, "path": layer.path, "output": shape_text(layer.output_shape),
+                   "params": layer.params} for layer in info.inner], hide_index=True)
+    st.caption(f"{len(info.inner)} layers inside · {info.params:,} parameters in all")
 
 
 def layer_editor(index: int, item: dict, infos: list, error: StackError | None) -> None:
     count = len(st.session_state.builder_layers)
     with st.expander(layer_label(index, item["spec"], infos, error)):
         st.caption(describe_settings(item["spec"]) or "no settings")
+        if index < len(infos) and infos[index].inner:
+            inner_layers(infos[index])
         for name in LAYER_TYPES[item["spec"]["type"]]:
             setting_widget(item, name)
         up, down, remove = st.columns(3)
@@ -107,36 +130,35 @@ def layer_editor(index: int, item: dict, infos: list, error: StackError | None) 
                       on_click=remove_layer, args=(index,))
 
 
-def traced(stack: list[dict]) -> tuple[list, StackError | None]:
+def traced(stack: list[dict], input_shape) -> tuple[list, StackError | None]:
     """Infos for every layer that works, and the stack's first error, if any."""
-    infos, error = trace_partial(stack)
+    infos, error = trace_partial(stack, input_shape)
     if error is None:
         try:
-            trace_shapes(stack)
+            trace_shapes(stack, input_shape)
         except StackError as final_error:
             error = final_error
     return infos, error
 
 
-def sidebar_builder() -> tuple[list[dict], list, StackError | None]:
-    """Render the builder; return the stack, its layer infos and its first error."""
+def sidebar_builder(input_shape) -> tuple[list[dict], list, StackError | None]:
+    """Render the builder for inputs of `input_shape`; return the stack, its layer infos and
+    its first error."""
     if "builder_layers" not in st.session_state:
         load_preset(STARTING_PRESET)
     with st.sidebar:
         st.header("Network")
         choices = [*PRESETS, EMPTY_STACK]
-        chosen = st.selectbox("Start from", choices, index=choices.index(st.session_state.builder_preset),
-                              key="builder_preset_choice")
-        if chosen != st.session_state.builder_preset:
-            load_preset(chosen)
+        st.selectbox("Start from", choices, index=choices.index(st.session_state.builder_preset),
+                     key="builder_preset_choice", on_change=choose_preset)
         for item in st.session_state.builder_layers:
             item["spec"] = current_spec(item)
         stack = [item["spec"] for item in st.session_state.builder_layers]
-        infos, error = traced(stack)
+        infos, error = traced(stack, input_shape)
         for index, item in enumerate(st.session_state.builder_layers):
             layer_editor(index, item, infos, error)
         add_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
-        add_column.selectbox("New layer", list(LAYER_TYPES), key="builder_new_layer")
+        add_column.selectbox("New layer", list(LAYER_TYPES), key="builder_new_layer", format_func=type_title)
         button_column.button("", icon=":material/add:", help="Add this layer at the end",
                              on_click=add_layer, key="builder_add")
         if error is None:

@@ -3,9 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from pages.common import LAST_DIGIT_KEY, classifier_or_stop, dataset, route_through_app
-from playground.data import DataFormatError, DataUnavailableError, dataset_named_by
-from playground.drawing import digit_image, ink_image, preprocess_digit
+from pages.common import classifier_or_stop, route_through_app
+from pages.inspect_inputs import choose_input
 from playground.figures import (
     attribution_figure,
     colorize,
@@ -13,14 +12,20 @@ from playground.figures import (
     probabilities_figure,
     vector_figure,
 )
-from playground.images import UPLOAD_TYPES, ImageError, open_picture
-from playground.inspection import conv_kernels, feature_map_grid, filter_kernels, layer_views, tile
+from playground.images import picture_of
+from playground.inspection import (
+    colour_filters,
+    conv_kernels,
+    feature_map_grid,
+    filter_kernels,
+    layer_views,
+    tile,
+)
 from playground.layers import shape_text
 from playground.model import as_probabilities
 from playground.saliency import integrated_gradients
 
-SOURCES = ("Last drawing", "Test image", "Upload")
-INPUT_SIDE = 168  # six screen pixels per input pixel
+INPUT_SIDE = 168  # six screen pixels per input pixel for a digit, five for a CIFAR photo
 PAIR_WIDTH = 480  # a pooling layer's source and result share one row
 SINGLE_WIDTH = 760
 MAX_SCALE = 8
@@ -28,64 +33,6 @@ MAX_SCALE = 8
 # wider than the screen shrinks to fit instead of spilling over.
 PIXELATED = ("<style>[data-testid='stImage'] img { image-rendering: pixelated; } "
              "[data-testid='stImageContainer'] { max-width: 100%; }</style>")
-
-
-def last_drawing() -> np.ndarray | None:
-    digit = st.session_state.get(LAST_DIGIT_KEY)
-    if digit is None:
-        st.info("No drawing yet in this session. Draw a digit first, then come back.")
-        st.page_link("pages/draw.py", label="Draw a digit", icon=":material/draw:")
-    return digit
-
-
-def test_image(classifier) -> np.ndarray | None:
-    try:
-        data = dataset(dataset_named_by(classifier.class_names))
-    except (DataUnavailableError, DataFormatError) as error:
-        st.error(str(error))
-        return None
-    count = len(data.x_test)
-    number_column, button_column, _ = st.columns([1, 1, 2], vertical_alignment="bottom")
-    if button_column.button("Random test image", icon=":material/shuffle:", key="inspect_random"):
-        st.session_state.inspect_test_index = int(np.random.default_rng().integers(count))
-    st.session_state.setdefault("inspect_test_index", 0)
-    index = number_column.number_input(f"Test image (0 to {count - 1})", 0, count - 1,
-                                       key="inspect_test_index")
-    st.caption(f"{data.title} test image {index}: true label **{data.class_names[data.y_test[index]]}**")
-    return data.x_test[index]
-
-
-def uploaded_digit() -> np.ndarray | None:
-    upload = st.file_uploader("A picture of one digit", type=UPLOAD_TYPES, key="inspect_upload")
-    if upload is None:
-        st.caption("Any photo or scan of a single digit: it is converted the way Draw converts a drawing.")
-        return None
-    try:
-        picture = open_picture(upload.getvalue(), upload.name, smallest_side=4 * 28)
-    except ImageError as error:
-        st.error(str(error))
-        return None
-    pixels = np.asarray(picture)
-    digit = preprocess_digit(pixels)
-    original, ink, converted = st.columns(3)
-    original.image(picture, caption=f"{upload.name}: {picture.width}×{picture.height}", width=INPUT_SIDE)
-    ink.image(ink_image(pixels), caption="gray, ink made bright", width=INPUT_SIDE, clamp=True)
-    if digit is None:
-        converted.warning(f"{upload.name}: no digit found. The picture looks blank; upload one with a "
-                          "dark digit on a light background, or a light one on dark.")
-    else:
-        converted.image(digit_image(digit), caption="28×28, centred like MNIST", width=INPUT_SIDE,
-                        output_format="PNG")
-    return digit
-
-
-def choose_input(classifier) -> np.ndarray | None:
-    source = st.segmented_control("Input", SOURCES, default=SOURCES[0], key="inspect_source") or SOURCES[0]
-    if source == "Last drawing":
-        return last_drawing()
-    if source == "Test image":
-        return test_image(classifier)
-    return uploaded_digit()
 
 
 def grid_picture(maps: np.ndarray, columns: int) -> np.ndarray:
@@ -136,6 +83,26 @@ def show_pooled(view) -> None:
         right.caption(f"out: one number per map ({pooled.shape[0]}): the average of that map")
 
 
+def show_merge(view) -> None:
+    """A merge beside what it merges: for a residual block, the main path's maps, the
+    shortcut's, and their sum, on one row, each map scaled to its own range."""
+    activation, parts = view.activation, view.merged
+    sign = "+" if activation.kind == "Add" else "&"
+    widths = [weight for _ in parts for weight in (4, 1)]
+    columns = st.columns(widths[:-1] + [1, 4], vertical_alignment="center")
+    for position, part in enumerate(parts):
+        values = as_maps(part.values)
+        grid_columns, scale = grid_layout(values, PAIR_WIDTH // len(parts))
+        show_picture(columns[2 * position], grid_picture(values, grid_columns), scale,
+                     f"{part.name}: {shape_text(part.shape)}")
+        columns[2 * position + 1].markdown(f"## {sign if position < len(parts) - 1 else '='}")
+    values = as_maps(activation.values)
+    grid_columns, scale = grid_layout(values, PAIR_WIDTH // len(parts))
+    show_picture(columns[-1], grid_picture(values, grid_columns), scale,
+                 f"{activation.name}: {shape_text(activation.shape)}"
+                 + (", the sum, map by map" if activation.kind == "Add" else ""))
+
+
 def show_layer(view, classifier, probabilities: np.ndarray) -> None:
     activation = view.activation
     with st.container(border=True):
@@ -144,6 +111,8 @@ def show_layer(view, classifier, probabilities: np.ndarray) -> None:
             show_maps(activation.values)
         elif view.kind == "pooled":
             show_pooled(view)
+        elif view.kind == "merge":
+            show_merge(view)
         elif view.kind == "flatten":
             st.write(f"Flatten lays the {shape_text(view.source.shape)} values out in one row of "
                      f"**{activation.shape[0]:,}** numbers, so the Dense layers can read them.")
@@ -167,7 +136,8 @@ def show_walkthrough(classifier, digit: np.ndarray) -> None:
     probabilities = as_probabilities(activations[-1].values, classifier.from_logits)  # no second pass
     best = int(np.argmax(probabilities))
     left, middle, right = st.columns([1, 1, 2])
-    left.image(digit_image(digit), caption="input: 28 × 28 × 1", width=INPUT_SIDE, output_format="PNG")
+    left.image(picture_of(digit), caption=f"input: {shape_text(digit.shape)}", width=INPUT_SIDE,
+               output_format="PNG")
     right.subheader(f"Prediction: {classifier.class_names[best]} ({probabilities[best]:.1%})")
     right.write("Below, each layer's output for this input, from the first layer to the last.")
     with middle:
@@ -207,9 +177,16 @@ def show_filters(model) -> None:
         st.info("This model has no convolution layers, so it has no filters to show.")
         return
     name, first = kernels[0]
-    st.markdown(f"**{name}**: its {first.shape[-1]} kernels of {first.shape[0]}×{first.shape[1]}, "
-                "one per filter. Red weights add, blue ones subtract, white is 0.")
-    st.plotly_chart(kernel_figure(tile(filter_kernels(first))), config={"displayModeBar": False})
+    if first.shape[2] == 3:
+        picture = colour_filters(first)
+        st.markdown(f"**{name}**: its {first.shape[-1]} filters of {first.shape[0]}×{first.shape[1]}, each a "
+                    "small colour picture of what it looks for in the photo: its red, green and blue weights "
+                    "as colours, gray for 0 (one scale for all).")
+        st.image(picture, width=min(SINGLE_WIDTH, picture.shape[1] * 12), output_format="PNG")
+    else:
+        st.markdown(f"**{name}**: its {first.shape[-1]} kernels of {first.shape[0]}×{first.shape[1]}, "
+                    "one per filter. Red weights add, blue ones subtract, white is 0.")
+        st.plotly_chart(kernel_figure(tile(filter_kernels(first))), config={"displayModeBar": False})
     if len(kernels) > 1:
         show_deeper_filter(kernels[1:])
 

@@ -44,6 +44,7 @@ DATASETS = {
         "class_names": tuple(str(digit) for digit in range(10)),
         "image_shape": (28, 28, 1),
         "official_files": "the four official IDX .gz files",
+        "train_images": 60_000,
         "download_megabytes": 11,
     },
     "fashion_mnist": {
@@ -56,6 +57,7 @@ DATASETS = {
         ),
         "image_shape": (28, 28, 1),
         "official_files": "the four official IDX .gz files",
+        "train_images": 60_000,
         "download_megabytes": 30,
     },
     "cifar10": {
@@ -65,6 +67,7 @@ DATASETS = {
         "class_names": ("airplane", "automobile", "bird", "cat", "deer",
                         "dog", "frog", "horse", "ship", "truck"),
         "image_shape": (32, 32, 3),
+        "train_images": 50_000,
         "official_files": "the official cifar-10-python.tar.gz or its cifar-10-batches-py folder",
         "download_megabytes": 170,
     },

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import inspect
 
-from playground import batchnorm
+from playground import augment, batchnorm, model
 from playground.data import DATA_DIR_VARIABLE, DATASETS, DEBIAN_FASHION_DIR, IDX_FILES
-from playground.layers import normalize_stack
-from playground.model import BATCH_NORM_MOMENTUM, PROBABILITY_ACTIVATIONS
+from playground.layers import layer_names, normalize_stack
+from playground.model import BATCH_NORM_MOMENTUM, INNER_SEED_STRIDE, PROBABILITY_ACTIVATIONS
 from playground.training import (
     OPTIMIZER_CLASSES,
     PRECISE_BATCH_NORM_BELOW,
@@ -26,22 +26,33 @@ from playground.training import (
 SEEDED = ("Conv2D", "Dense")  # layers whose kernels start from a seeded initializer, as in build_model
 
 
-def layer_code(spec: dict, index: int) -> str:
-    settings = [f"{name}={value!r}" for name, value in spec.items()
-                if name != "type" and not (name == "strides" and value is None)]
+def layer_code(spec: dict, index: int, name: str) -> str:
+    """One line of the script's functional model: `x = <layer>(x)`."""
+    if spec["type"] == "ResidualBlock":
+        return (f"x = residual_block(x, {spec['filters']}, {spec['kernel_size']}, {spec['strides']}, "
+                f"SEED + {index}, {name!r})")
+    settings = [f"{setting}={value!r}" for setting, value in spec.items()
+                if setting != "type" and not (setting == "strides" and value is None)]
     if spec["type"] == "BatchNormalization":
         settings = [f"momentum={BATCH_NORM_MOMENTUM}"]
     if spec["type"] in SEEDED:
         settings.append(f"kernel_initializer=keras.initializers.GlorotUniform(seed=SEED + {index})")
     if spec["type"] == "Dropout":
         settings.append(f"seed=SEED + {index}")
-    return f"keras.layers.{spec['type']}({', '.join(settings)})"
+    settings.append(f"name={name!r}")
+    return f"x = keras.layers.{spec['type']}({', '.join(settings)})(x)"
 
 
 def keras_script(stack: list[dict], settings: TrainingSettings, dataset: str = "mnist") -> str:
     """Python source that rebuilds the stack and trains it as the playground would."""
     specs = normalize_stack(stack)
-    layers = "\n".join(f"        {layer_code(spec, index)}," for index, spec in enumerate(specs))
+    layers = "\n".join(f"    {layer_code(spec, index, name)}"
+                       for index, (spec, name) in enumerate(zip(specs, layer_names(specs), strict=True)))
+    helpers = [inspect.getsource(model.residual_block)] if any(spec["type"] == "ResidualBlock"
+                                                                 for spec in specs) else []
+    if settings.augment:
+        helpers.append(inspect.getsource(augment.flip_and_shift))
+    helper_code = "".join(f"{source}\n\n\n" for source in helpers)
     if settings.schedule in WARMUP_SCHEDULES:
         rate = ("keras.optimizers.schedules.CosineDecay(\n"
                 "        0.0, steps, warmup_target=LEARNING_RATE,\n"
@@ -51,13 +62,14 @@ def keras_script(stack: list[dict], settings: TrainingSettings, dataset: str = "
     info = DATASETS[dataset]
     arguments = [f"{name}={value!r}" for name, value in optimizer_arguments(settings).items()]
     optimizer = ", ".join(["learning_rate", *arguments])
+    idx_note = " or the official IDX files" if info["idx_folders"] else ""
     batchnorm_code = "\n\n".join(inspect.getsource(function) for function in (
         batchnorm.batch_norm_layers, batchnorm.recalibrate_batch_norm, batchnorm._layer_inputs))
     return f'''"""Exported from CNN Playground: the same network, trained the same way, in plain Keras.
 
 Run it with `python {{this file}}`. It reads {info["title"]} from the folder named by
-{DATA_DIR_VARIABLE} when that is set, as the playground does, and otherwise downloads it
-through Keras.
+{DATA_DIR_VARIABLE} when that is set ({info["npz_names"][0]} in the Keras layout{idx_note}), as the
+playground does, and otherwise downloads it through Keras.
 """
 
 import gzip
@@ -76,6 +88,11 @@ LEARNING_RATE = {settings.learning_rate!r}
 VALIDATION_SPLIT = {settings.validation_split!r}
 SUBSET_SIZE = {settings.subset_size!r}  # None: all training images
 SEED = {settings.seed}  # the initial weights and the order of the batches
+INPUT_SHAPE = {tuple(info["image_shape"])!r}
+AUGMENT = {settings.augment!r}  # mirror and shift each training image
+MAX_SHIFT = {augment.MAX_SHIFT}
+BATCH_NORM_MOMENTUM = {BATCH_NORM_MOMENTUM}
+INNER_SEED_STRIDE = {INNER_SEED_STRIDE}
 WARMUP_FRACTION = {WARMUP_FRACTION}
 # With fewer batches than this per epoch, batch norm's moving averages trail the weights, so
 # each epoch ends by recomputing them over a sample of training images ("precise BN").
@@ -89,13 +106,13 @@ DEBIAN_FOLDER = {str(DEBIAN_FASHION_DIR) if dataset == "fashion_mnist" else None
 
 
 def load_data():
-    """(x_train, y_train), (x_test, y_test) as float images in [0, 1] of shape (N, 28, 28, 1)."""
+    """(x_train, y_train), (x_test, y_test) as float images in [0, 1] of shape (N, *INPUT_SHAPE)."""
     arrays = local_arrays() or dict(zip(("x_train", "y_train", "x_test", "y_test"),
                                         (array for pair in getattr(keras.datasets, DATASET).load_data()
                                          for array in pair)))
-    images = {{split: (arrays[f"x_{{split}}"].astype(np.float32) / 255.0)[..., np.newaxis]
+    images = {{split: (arrays[f"x_{{split}}"].astype(np.float32) / 255.0).reshape(-1, *INPUT_SHAPE)
               for split in ("train", "test")}}
-    labels = {{split: arrays[f"y_{{split}}"].astype(np.int32) for split in ("train", "test")}}
+    labels = {{split: arrays[f"y_{{split}}"].reshape(-1).astype(np.int32) for split in ("train", "test")}}
     return (images["train"], labels["train"]), (images["test"], labels["test"])
 
 
@@ -126,13 +143,12 @@ def read_idx(path):
 
 
 def build_model():
-    return keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
+    inputs = x = keras.Input(shape=INPUT_SHAPE, name="image")
 {layers}
-    ])
+    return keras.Model(inputs, x)
 
 
-def training_batches(images, labels, seed):
+{helper_code}def training_batches(images, labels, seed):
     """Shuffled batches, reshuffled every epoch, without tf.data's autotuning."""
     images, labels = tf.convert_to_tensor(images), tf.convert_to_tensor(labels)
     options = tf.data.Options()
@@ -140,7 +156,8 @@ def training_batches(images, labels, seed):
     return (tf.data.Dataset.range(len(images))
             .shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
             .batch(BATCH_SIZE)
-            .map(lambda indices: (tf.gather(images, indices), tf.gather(labels, indices)))
+            .map(lambda indices: (flip_and_shift(tf.gather(images, indices), seed) if AUGMENT
+                                  else tf.gather(images, indices), tf.gather(labels, indices)))
             .prefetch(2)
             .with_options(options))
 

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale, unlabel_rgb
 from plotly.subplots import make_subplots
 
-from playground.layers import shape_text
+from playground.layers import TYPE_TITLES, shape_text
 
 HIGHLIGHT_COLOR = "#e4572e"
 BAR_COLOR = "#8fa7c9"
@@ -122,19 +122,44 @@ def per_class_figure(accuracies: np.ndarray, class_names: tuple[str, ...]) -> go
     return figure
 
 
-def stack_diagram(infos) -> str:
-    """Graphviz DOT for the stack: one box per layer with its output shape."""
+def stack_diagram(infos, input_shape=(28, 28, 1)) -> str:
+    """Graphviz DOT for the stack: one box per layer with its output shape; a residual block
+    as a frame with its main path and its shortcut side by side, meeting at the sum."""
     lines = ['digraph { rankdir=TB; node [shape=box style="rounded,filled" fillcolor="#eef2f8" '
              'fontname="sans-serif" fontsize=11]; edge [color="#8fa7c9"];',
-             'input [label="input\\n28 × 28 × 1" fillcolor="#f6f6f6"];']
+             f'input [label="input\\n{shape_text(input_shape)}" fillcolor="#f6f6f6"];']
     previous = "input"
     for info in infos:
-        shape = shape_text(info.output_shape)
-        lines.append(f'n{info.index} [label="{info.spec["type"]}\\n{shape}"];')
+        if info.inner:
+            previous = _block_diagram(lines, info, previous)
+            continue
+        lines.append(f'n{info.index} [label="{info.spec["type"]}\\n{shape_text(info.output_shape)}"];')
         lines.append(f"{previous} -> n{info.index};")
         previous = f"n{info.index}"
     lines.append("}")
     return "\n".join(lines)
+
+
+def _block_diagram(lines: list[str], info, previous: str) -> str:
+    """A residual block's layers inside a frame; returns the node its output leaves from."""
+    lines.append(f'subgraph cluster_{info.index} {{ label="{TYPE_TITLES["ResidualBlock"]} '
+                 f'{info.index + 1}" fontname="sans-serif" fontsize=11 style="rounded" color="#8fa7c9";')
+    ends = {"main": previous, "shortcut": previous}
+    for position, layer in enumerate(info.inner):
+        node = f"n{info.index}_{position}"
+        fill = ' fillcolor="#fdf1e3"' if layer.path == "shortcut" else ""
+        kind = "ReLU" if layer.kind == "Activation" else layer.kind
+        lines.append(f'{node} [label="{kind}\\n{shape_text(layer.output_shape)}"{fill}];')
+        if layer.path == "merge" and layer.kind == "Add":
+            skip = ' [label=" skip" fontname="sans-serif" fontsize=10 color="#e0913a"]' \
+                if ends["shortcut"] == previous else ' [color="#e0913a"]'
+            lines += [f"{ends['main']} -> {node};", f"{ends['shortcut']} -> {node}{skip};"]
+            ends = {"main": node, "shortcut": node}
+        else:
+            lines.append(f"{ends[layer.path if layer.path != 'merge' else 'main']} -> {node};")
+            ends[layer.path if layer.path != "merge" else "main"] = node
+    lines.append("}")
+    return ends["main"]
 
 
 def kernel_figure(grid: np.ndarray, height: int = 260) -> go.Figure:
@@ -182,8 +207,10 @@ def top_classes_figure(names: list[str], probabilities: list[float]) -> go.Figur
 
 
 def attribution_figure(attributions: np.ndarray, class_name: str) -> go.Figure:
-    """Integrated Gradients over the 28×28 input: red raised the class's probability, blue lowered it."""
-    values = np.asarray(attributions, dtype=float).reshape(attributions.shape[:2])
+    """Integrated Gradients over the input, a colour pixel's three channels added up: red raised
+    the class's probability, blue lowered it."""
+    values = np.asarray(attributions, dtype=float)
+    values = values.sum(axis=-1) if values.ndim == 3 else values
     figure = signed_heatmap(
         values, f"row %{{y}}, column %{{x}}: %{{z:+.4f}} to p({class_name})<extra></extra>", showscale=False)
     figure.update_layout(width=190, height=190, margin=dict(l=0, r=0, t=0, b=0))

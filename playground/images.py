@@ -94,3 +94,17 @@ def _full_scale(pixels: np.ndarray, mode: str) -> float:
     if mode == "F" and brightest <= 1.0:
         return 1.0
     return 255.0 if brightest <= 255.0 else 65535.0
+
+
+def picture_of(image: np.ndarray) -> Image.Image:
+    """A model input in [0, 1], (height, width, 1) or (height, width, 3), as an 8-bit picture."""
+    pixels = (np.clip(np.asarray(image, np.float32), 0.0, 1.0) * 255).round().astype(np.uint8)
+    return Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
+
+
+def photo_input(picture: Image.Image, input_shape) -> np.ndarray:
+    """A photo as a colour model's input: its centre cut to the model's proportions and scaled
+    down to its size (32 × 32 for CIFAR-10), as floats in [0, 1]."""
+    height, width = input_shape[:2]
+    fitted = ImageOps.fit(picture.convert("RGB"), (width, height), Image.Resampling.LANCZOS)
+    return np.asarray(fitted, np.float32) / 255.0

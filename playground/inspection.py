@@ -33,37 +33,46 @@ POOLING_KINDS = ("MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D")
 class LayerView:
     """How the Inspect page shows one layer.
 
-    `kind` is "maps", "pooled", "flatten", "vector", "probabilities" or "inactive" (Dropout).
+    `kind` is "maps", "pooled", "flatten", "merge" (Add, Concatenate), "vector",
+    "probabilities" or "inactive" (Dropout).
     """
 
     activation: LayerActivation
     kind: str
     source: LayerActivation | None = None  # for pooling and Flatten, what went in
+    merged: tuple[LayerActivation, ...] = ()  # for a merge, each of its inputs, in order
 
 
 MODEL_INPUT = -1  # a source index: the layer reads the model's input image
-SEVERAL_INPUTS = None  # a source index: the layer merges several tensors (Add, Concatenate)
+MERGE_KINDS = ("Add", "Concatenate", "Subtract", "Multiply", "Average", "Maximum", "Minimum")
 
 
 def layer_views(image: np.ndarray, activations: list[LayerActivation],
-                sources: list[int | None] | None = None) -> list[LayerView]:
-    """One view per layer, each pooling layer paired with the maps it really pooled.
+                sources: list[tuple[int, ...]] | None = None) -> list[LayerView]:
+    """One view per layer, each paired with the outputs it really reads.
 
-    `sources[i]` is the index of the layer whose output layer i reads (MODEL_INPUT for the
-    image, SEVERAL_INPUTS for a merge), from `ActivationProbe.sources`; without it, each
-    layer reads the one before it, as in a plain stack."""
+    `sources[i]` holds the indices of the layers whose outputs layer i reads (MODEL_INPUT for
+    the image), from the model's graph (`ActivationProbe.sources`); without it, each layer
+    reads the one before it, as in a plain stack."""
     if sources is None:
-        sources = list(range(MODEL_INPUT, len(activations) - 1))
+        sources = [(index,) for index in range(MODEL_INPUT, len(activations) - 1)]
     image_activation = LayerActivation("input", "Input", np.asarray(image, np.float32))
+
+    def output_of(index: int) -> LayerActivation:
+        return image_activation if index == MODEL_INPUT else activations[index]
+
     views = []
-    for index, (current, source) in enumerate(zip(activations, sources, strict=True)):
-        feeding = None if source is SEVERAL_INPUTS else image_activation if source == MODEL_INPUT \
-            else activations[source]
-        views.append(LayerView(current, _view_kind(current, index == len(activations) - 1), feeding))
+    for index, (current, feeding) in enumerate(zip(activations, sources, strict=True)):
+        inputs = tuple(output_of(source) for source in feeding)
+        kind = _view_kind(current, index == len(activations) - 1, len(inputs))
+        views.append(LayerView(current, kind, inputs[0] if len(inputs) == 1 else None,
+                               inputs if len(inputs) > 1 else ()))
     return views
 
 
-def _view_kind(activation: LayerActivation, is_last: bool) -> str:
+def _view_kind(activation: LayerActivation, is_last: bool, input_count: int = 1) -> str:
+    if input_count > 1 or activation.kind in MERGE_KINDS:
+        return "merge"
     if activation.kind in POOLING_KINDS:
         return "pooled"
     if activation.kind == "Flatten":
@@ -97,17 +106,16 @@ class ActivationProbe:
                 for layer, output in zip(self.layers, outputs, strict=True)]
 
 
-def _source_indices(layers: list[keras.layers.Layer]) -> list[int | None]:
-    """For each layer, the index of the layer that produced its input, from the model's graph."""
+def _source_indices(layers: list[keras.layers.Layer]) -> list[tuple[int, ...]]:
+    """For each layer, the indices of the layers that produced its inputs, from the model's
+    graph (MODEL_INPUT for the image)."""
     position = {id(layer): index for index, layer in enumerate(layers)}
     sources = []
     for layer in layers:
-        inputs = layer.input
-        if isinstance(inputs, (list, tuple)):
-            sources.append(SEVERAL_INPUTS)
-            continue
-        producer = inputs._keras_history.operation  # Keras 3's record of which layer made a tensor
-        sources.append(position.get(id(producer), MODEL_INPUT))
+        inputs = layer.input if isinstance(layer.input, (list, tuple)) else [layer.input]
+        # Keras 3's record of which layer made each tensor
+        sources.append(tuple(position.get(id(tensor._keras_history.operation), MODEL_INPUT)
+                             for tensor in inputs))
     return sources
 
 
@@ -153,3 +161,14 @@ def filter_kernels(kernel: np.ndarray, filter_index: int | None = None) -> np.nd
     if not 0 <= filter_index < kernel.shape[3]:
         raise ValueError(f"This layer has filters 0 to {kernel.shape[3] - 1}, not {filter_index}.")
     return kernel[:, :, :, filter_index]
+
+
+def colour_filters(kernel: np.ndarray, columns: int | None = None) -> np.ndarray:
+    """A first layer's (height, width, 3, filters) kernels as small RGB pictures side by side,
+    as in the AlexNet paper: one scale for all, mid-gray at 0, white gaps between."""
+    if kernel.ndim != 4 or kernel.shape[2] != 3:
+        raise ValueError(f"Colour filters need kernels of shape (height, width, 3, filters), "
+                         f"not {kernel.shape}.")
+    scaled = 0.5 + 0.5 * kernel / (float(np.abs(kernel).max()) or 1.0)
+    picture = np.stack([tile(scaled[:, :, channel, :], columns) for channel in range(3)], axis=-1)
+    return (np.nan_to_num(picture, nan=1.0) * 255).round().astype(np.uint8)

@@ -23,6 +23,7 @@ DEFAULT_MODEL_PATH = ASSETS_DIR / "default_model.keras"
 # Keras' default of 0.99 needs hundreds of steps before the moving statistics are usable, so
 # the short trainings learners run would evaluate far worse than they trained.
 BATCH_NORM_MOMENTUM = 0.9
+DRAWING_SHAPE = (28, 28, 1)  # what Draw makes of a drawing (playground.drawing)
 # A last layer with one of these activations outputs probabilities; any other, logits.
 PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid")
 
@@ -116,8 +117,18 @@ class Classifier:
     def __post_init__(self):
         self.from_logits = not outputs_probabilities(self.model)
 
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """(28, 28, 1) for a digit or clothes model, (32, 32, 3) for a CIFAR-10 one."""
+        return tuple(self.model.input_shape[1:])
+
+    @property
+    def reads_drawings(self) -> bool:
+        """Whether Draw's 28 × 28 gray drawings fit this model's input."""
+        return self.input_shape == DRAWING_SHAPE
+
     def probabilities(self, images: np.ndarray) -> np.ndarray:
-        """Class probabilities for a batch of (28, 28, 1) float images in [0, 1]."""
+        """Class probabilities for a batch of float images in [0, 1] of the model's input shape."""
         batch = np.asarray(images, dtype=np.float32)
         if batch.ndim == 3:
             batch = batch[np.newaxis]

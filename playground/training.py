@@ -22,6 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from playground.augment import flip_and_shift
 from playground.batchnorm import recalibrate_batch_norm
 from playground.data import Dataset
 from playground.evaluation import Evaluation, evaluate
@@ -65,7 +66,6 @@ EPOCHS_RANGE = (1, 100)
 BATCH_SIZE_RANGE = (1, 4096)
 LEARNING_RATE_MAX = 1.0  # and above 0
 VALIDATION_SPLIT_RANGE = (0.0, 0.5)
-TRAINING_IMAGES = 60_000  # the most a data set offers (MNIST and Fashion-MNIST both hold 60,000)
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ class TrainingSettings:
     validation_split: float = 0.1
     subset_size: int | None = None  # None: the whole training set
     seed: int = 0  # the weights' initial values and the shuffling order
+    augment: bool = False  # mirror and shift each training image (for photos; see playground.augment)
 
     def checked(self, available: int) -> TrainingSettings:
         """These settings if they can work on `available` training images, else ValueError."""
@@ -379,7 +380,7 @@ class TrainingJob:
         with contextlib.suppress(StopRequested):
             self.model.fit(
                 training_batches(self.data, len(self.x_train), self.settings.batch_size,
-                                 self.settings.seed + self.next_epoch),
+                                 self.settings.seed + self.next_epoch, self.settings.augment),
                 epochs=self.settings.epochs, initial_epoch=self.next_epoch, shuffle=False,  # shuffled above
                 callbacks=[StreamingCallback(self)], verbose=0,
             )
@@ -453,19 +454,25 @@ def shared_training_tensors(data: Dataset) -> tuple[tf.Tensor, tf.Tensor]:
         return entry[1], entry[2]
 
 
-def training_batches(data: Dataset, count: int, batch_size: int, seed: int) -> tf.data.Dataset:
-    """The first `count` training images in shuffled batches, reshuffled every epoch.
+def training_batches(data: Dataset, count: int, batch_size: int, seed: int,
+                     augment: bool = False) -> tf.data.Dataset:
+    """The first `count` training images in shuffled batches, reshuffled every epoch, each
+    image mirrored and shifted at random if `augment`.
 
     tf.data's autotuning is off: with it, each epoch's end waited for the autotuning thread
     in the input iterator's destructor, stalling training for seconds at 0% CPU."""
     pixels, labels = shared_training_tensors(data)
     options = tf.data.Options()
     options.autotune.enabled = False
+
+    def batch_of(indices):
+        images = tf.cast(tf.gather(pixels, indices), tf.float32) / 255.0
+        return (flip_and_shift(images, seed) if augment else images), tf.gather(labels, indices)
+
     return (tf.data.Dataset.range(count)
             .shuffle(count, seed=seed, reshuffle_each_iteration=True)
             .batch(batch_size)
-            .map(lambda indices: (tf.cast(tf.gather(pixels, indices), tf.float32) / 255.0,
-                                  tf.gather(labels, indices)))
+            .map(batch_of)
             .prefetch(2)
             .with_options(options))
 

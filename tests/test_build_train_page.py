@@ -130,7 +130,7 @@ def test_training_a_small_subset_shows_results_and_becomes_the_session_model(pag
 
 
 def test_fashion_mnist_trains_end_to_end_with_its_class_names(page):
-    widget(page.selectbox, "Data set").select("fashion_mnist").run()
+    widget(page.sidebar.selectbox, "Data set").select("fashion_mnist").run()
     widget(page.number_input, "Training images").set_value(2000).run()
     train_button(page).click().run(timeout=TRAINING_TIMEOUT)
     assert not page.exception, page.exception

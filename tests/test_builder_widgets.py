@@ -12,7 +12,7 @@ PAGE = "pages/build_train.py"
 
 
 @pytest.fixture(scope="module")
-def every_layer_type(mnist) -> AppTest:
+def every_layer_type() -> AppTest:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.run()
     app.session_state["builder_layers"] = [{"uid": 100 + index, "spec": make_layer(layer_type)}
@@ -65,11 +65,11 @@ def test_an_empty_pooling_stride_means_the_window(every_layer_type):
 
 
 def test_the_training_settings_offer_what_the_settings_accept(every_layer_type):
+    from playground.data import DATASETS
     from playground.training import (
         BATCH_SIZE_RANGE,
         EPOCHS_RANGE,
         LEARNING_RATE_MAX,
-        TRAINING_IMAGES,
         VALIDATION_SPLIT_RANGE,
     )
 
@@ -84,6 +84,6 @@ def test_the_training_settings_offer_what_the_settings_accept(every_layer_type):
     assert main_widget(app.number_input, "Learning rate").max == LEARNING_RATE_MAX
     split = main_widget(app.slider, "Validation split")
     assert (split.min, split.max) == VALIDATION_SPLIT_RANGE
-    assert main_widget(app.number_input, "Training images").max == TRAINING_IMAGES
+    assert main_widget(app.number_input, "Training images").max == DATASETS["mnist"]["train_images"]
     # and the bounds are what the product promises
     assert EPOCHS_RANGE == (1, 100) and BATCH_SIZE_RANGE == (1, 4096) and VALIDATION_SPLIT_RANGE == (0.0, 0.5)

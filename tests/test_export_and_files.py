@@ -12,16 +12,26 @@ from playground.training import TrainingSettings
 
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_exported_script_rebuilds_the_same_network(name):
+    """Same layers, shapes and initial weights, for every preset on the data set it is made for."""
+    import numpy as np
+
+    from playground.data import DATASETS
+    from playground.presets import PRESET_SETUPS
+
+    dataset = PRESET_SETUPS.get(name, {}).get("dataset", "mnist")
     stack = preset(name)
-    source = keras_script(stack, TrainingSettings(schedule="warmup_cosine"), "mnist")
+    source = keras_script(stack, TrainingSettings(schedule="warmup_cosine"), dataset)
     namespace = {}
     exec(compile(source, "exported.py", "exec"), namespace)  # runs the definitions, not main()
     exported = namespace["build_model"]()
-    reference = build_model(stack)
-    assert exported.count_params() == reference.count_params()
-    assert [tuple(layer.output.shape) for layer in exported.layers] == \
+    reference = build_model(stack, DATASETS[dataset]["image_shape"])
+    assert [layer.name for layer in exported.layers] == [layer.name for layer in reference.layers]
+    assert [tuple(layer.output.shape) for layer in exported.layers[1:]] == \
         [tuple(layer.output.shape) for layer in reference.layers[1:]]
+    for mine, theirs in zip(exported.weights, reference.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(mine), np.asarray(theirs))
     assert namespace["EPOCHS"] == 3 and "CosineDecay" in source
+    assert ("def residual_block" in source) == any(spec["type"] == "ResidualBlock" for spec in stack)
 
 
 @pytest.mark.parametrize(("optimizer", "schedule", "expected"), [

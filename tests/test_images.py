@@ -120,3 +120,16 @@ def test_a_12_megapixel_jpeg_is_decoded_at_a_reduced_scale():
     picture = open_picture(raw, "camera.jpg", smallest_side=224)
     assert picture.size == (500, 375)  # 1/8 scale: never below 224 on the shorter side
     assert open_picture(raw, "camera.jpg").size == (4000, 3000)
+
+
+def test_a_photo_becomes_a_32_by_32_colour_input_and_back():
+    from playground.images import photo_input, picture_of
+
+    photo = Image.new("RGB", (300, 200), (255, 0, 0))
+    photo.paste(Image.new("RGB", (200, 200), (0, 0, 255)), (50, 0))  # red strips left and right, cut off
+    pixels = photo_input(photo, (32, 32, 3))
+    assert pixels.shape == (32, 32, 3) and pixels.dtype == np.float32
+    np.testing.assert_allclose(pixels[16, 16], [0.0, 0.0, 1.0], atol=0.02)  # the blue centre square
+    assert pixels[..., 0].max() < 0.1, "the square centre is kept; the red strips are not squeezed in"
+    assert picture_of(pixels).mode == "RGB" and picture_of(pixels).getpixel((16, 16))[2] >= 250
+    assert picture_of(np.full((28, 28, 1), 0.5)).mode == "L"

@@ -93,8 +93,13 @@ def test_kernel_too_large_without_padding():
 
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_probe_equals_a_direct_keras_sub_model_call(name):
-    model = build_model(preset(name))
-    image = RNG.random((28, 28, 1)).astype(np.float32)
+    """Every layer, a residual block's inner ones included, on the preset's own data set."""
+    from playground.data import DATASETS
+    from playground.presets import PRESET_SETUPS
+
+    shape = DATASETS[PRESET_SETUPS.get(name, {}).get("dataset", "mnist")]["image_shape"]
+    model = build_model(preset(name), shape)
+    image = RNG.random(shape).astype(np.float32)
     activations = ActivationProbe(model).activations(image)
     assert [item.name for item in activations] == [layer.name for layer in model.layers[1:]]
     for item, layer in zip(activations, model.layers[1:], strict=True):
@@ -310,10 +315,32 @@ def test_a_pooling_layer_is_paired_with_its_real_input_in_a_branching_model():
     assert views["pool_wide"].source.name == "wide" and views["pool_wide"].source.shape == (28, 28, 8)
     assert views["pool_narrow"].source.name == "narrow"
     assert views["narrow"].source.name == "input" and views["wide"].source.name == "input"
-    assert views["merge"].source is None, "a merge reads several layers"
+    assert views["merge"].source is None and views["merge"].kind == "merge"
+    assert [item.name for item in views["merge"].merged] == ["pool_narrow", "pool_wide"]
     np.testing.assert_allclose(views["pool_wide"].activation.values,
                                views["pool_wide"].source.values.reshape(14, 2, 14, 2, 8).max(axis=(1, 3)),
                                rtol=1e-6)
+
+
+def test_a_residual_blocks_sum_is_paired_with_its_two_paths():
+    from playground.inspection import ActivationProbe, layer_views
+
+    stack = [make_layer("Conv2D", filters=8, padding="same"), make_layer("ResidualBlock", filters=8),
+             make_layer("ResidualBlock", filters=16, strides=2), make_layer("GlobalAveragePooling2D"),
+             make_layer("Dense", units=10, activation="softmax")]
+    model = build_model(stack, (32, 32, 3))
+    probe = ActivationProbe(model)
+    photo = RNG.random((32, 32, 3)).astype(np.float32)
+    views = {view.activation.name: view
+             for view in layer_views(photo, probe.activations(photo), probe.sources)}
+    identity, projected = views["residual_block_add"], views["residual_block_1_add"]
+    assert [item.name for item in identity.merged] == ["residual_block_bn2", "conv2d"]  # the input itself
+    assert [item.name for item in projected.merged] == ["residual_block_1_bn2",
+                                                        "residual_block_1_shortcut_bn"]
+    np.testing.assert_allclose(identity.activation.values, sum(item.values for item in identity.merged),
+                               rtol=1e-5, atol=1e-5)
+    assert views["residual_block_1_conv1"].source.name == "residual_block"
+    assert views["residual_block_1_shortcut"].source.name == "residual_block"
 
 
 def test_the_explainers_partial_output_and_padding():
@@ -326,3 +353,16 @@ def test_the_explainers_partial_output_and_padding():
     assert padding_offsets(4, 3, 1, "valid") == (0, 0)
     assert padding_offsets(4, 3, 1, "same") == (1, 1)
     assert padding_offsets(4, 2, 2, "same") == (0, 0)
+
+
+def test_colour_filters_show_each_filters_rgb_weights():
+    from playground.inspection import colour_filters
+
+    kernel = np.zeros((3, 3, 3, 4), np.float32)
+    kernel[:, :, 0, 0] = 1.0  # filter 0 looks for red
+    kernel[:, :, 2, 1] = -1.0  # filter 1 dislikes blue
+    picture = colour_filters(kernel)
+    assert picture.shape == (7, 7, 3)  # 2 × 2 filters of 3 × 3 with one-pixel gaps
+    assert tuple(picture[1, 1]) == (255, 128, 128)  # red full on, green and blue at 0 → mid-gray
+    assert tuple(picture[1, 5]) == (128, 128, 0)
+    assert tuple(picture[3, 3]) == (255, 255, 255)  # a gap

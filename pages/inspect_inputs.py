@@ -1,0 +1,96 @@
+"""Inspect's inputs: the last drawing, a test image, or an upload, for digit and photo models."""
+
+import numpy as np
+import streamlit as st
+
+from pages.common import LAST_DIGIT_KEY, dataset
+from playground.data import DataFormatError, DataUnavailableError, dataset_named_by
+from playground.drawing import digit_image, ink_image, preprocess_digit
+from playground.images import UPLOAD_TYPES, ImageError, open_picture, photo_input, picture_of
+
+DIGIT_SOURCES = ("Last drawing", "Test image", "Upload")
+PHOTO_SOURCES = ("Test image", "Upload")
+INPUT_SIDE = 168
+
+
+def last_drawing() -> np.ndarray | None:
+    digit = st.session_state.get(LAST_DIGIT_KEY)
+    if digit is None:
+        st.info("No drawing yet in this session. Draw a digit first, then come back.")
+        st.page_link("pages/draw.py", label="Draw a digit", icon=":material/draw:")
+    return digit
+
+
+def test_image(classifier) -> np.ndarray | None:
+    try:
+        data = dataset(dataset_named_by(classifier.class_names))
+    except (DataUnavailableError, DataFormatError) as error:
+        st.error(str(error))
+        return None
+    count = len(data.x_test)
+    number_column, button_column, _ = st.columns([1, 1, 2], vertical_alignment="bottom")
+    if button_column.button("Random test image", icon=":material/shuffle:", key="inspect_random"):
+        st.session_state.inspect_test_index = int(np.random.default_rng().integers(count))
+    st.session_state.setdefault("inspect_test_index", 0)
+    index = number_column.number_input(f"Test image (0 to {count - 1})", 0, count - 1,
+                                       key="inspect_test_index")
+    st.caption(f"{data.title} test image {index}: true label **{data.class_names[data.y_test[index]]}**")
+    return data.x_test[index]
+
+
+def uploaded_digit() -> np.ndarray | None:
+    upload = st.file_uploader("A picture of one digit", type=UPLOAD_TYPES, key="inspect_upload")
+    if upload is None:
+        st.caption("Any photo or scan of a single digit: it is converted the way Draw converts a drawing.")
+        return None
+    try:
+        picture = open_picture(upload.getvalue(), upload.name, smallest_side=4 * 28)
+    except ImageError as error:
+        st.error(str(error))
+        return None
+    pixels = np.asarray(picture)
+    digit = preprocess_digit(pixels)
+    original, ink, converted = st.columns(3)
+    original.image(picture, caption=f"{upload.name}: {picture.width}×{picture.height}", width=INPUT_SIDE)
+    ink.image(ink_image(pixels), caption="gray, ink made bright", width=INPUT_SIDE, clamp=True)
+    if digit is None:
+        converted.warning(f"{upload.name}: no digit found. The picture looks blank; upload one with a "
+                          "dark digit on a light background, or a light one on dark.")
+    else:
+        converted.image(digit_image(digit), caption="28×28, centred like MNIST", width=INPUT_SIDE,
+                        output_format="PNG")
+    return digit
+
+
+def uploaded_photo(input_shape) -> np.ndarray | None:
+    upload = st.file_uploader("A photo", type=UPLOAD_TYPES, key="inspect_photo_upload")
+    if upload is None:
+        st.caption(f"Any photo: its centre is cut square and scaled down to the model's "
+                   f"{input_shape[0]} × {input_shape[1]} pixels.")
+        return None
+    try:
+        picture = open_picture(upload.getvalue(), upload.name, smallest_side=4 * input_shape[0])
+    except ImageError as error:
+        st.error(str(error))
+        return None
+    photo = photo_input(picture, input_shape)
+    original, converted, _ = st.columns(3)
+    original.image(picture, caption=f"{upload.name}: {picture.width}×{picture.height}", width=INPUT_SIDE)
+    converted.image(picture_of(photo), caption=f"{input_shape[0]}×{input_shape[1]}, what the model sees",
+                    width=INPUT_SIDE)
+    return photo
+
+
+def choose_input(classifier) -> np.ndarray | None:
+    """The input to walk through: a digit model offers the last drawing too; a photo model
+    (CIFAR-10's colour input) takes test photos and uploads, made to fit its input."""
+    input_shape = classifier.input_shape
+    sources = DIGIT_SOURCES if classifier.reads_drawings else PHOTO_SOURCES
+    source = st.segmented_control("Input", sources, default=sources[0], key="inspect_source") or sources[0]
+    if source not in sources:  # kept from a digit model's visit
+        source = sources[0]
+    if source == "Last drawing":
+        return last_drawing()
+    if source == "Test image":
+        return test_image(classifier)
+    return uploaded_digit() if classifier.reads_drawings else uploaded_photo(input_shape)
