@@ -11,6 +11,11 @@ Grad-CAM. Targets: ≤ 0.5 s for a phone-sized photo, ≤ 1.0 s for a 12-megapix
 Memory: `streamlit run app.py`; one Chromium session trains the Fast default on Build &
 Train while another uploads three photos (one of 12 megapixels) on Photos. Prints the
 server's resident memory as it goes and its peak (the kernel's VmHWM). Target ≤ 1.5 GB.
+
+    PLAYGROUND_DATA_DIR=/tmp/cifar python benchmarks/photos.py --cifar
+
+The same with one epoch of the Fast CIFAR preset on all of CIFAR-10 (the folder must hold
+cifar10.npz; see benchmarks/cifar_speed.py). Target ≤ 2.5 GB.
 """
 
 from __future__ import annotations
@@ -99,8 +104,8 @@ def memory_kb(pid: int, field: str) -> int:
     raise KeyError(field)
 
 
-def memory(weights: str, folder: str) -> None:
-    from browser import fill_number, launch_chromium, open_page, streamlit_server
+def memory(weights: str, folder: str, cifar: bool) -> None:
+    from browser import choose_option, fill_number, launch_chromium, open_page, streamlit_server
     from playwright.sync_api import sync_playwright
 
     paths = []
@@ -113,7 +118,10 @@ def memory(weights: str, folder: str) -> None:
         browser = launch_chromium(playwright)
         trainer = open_page(browser, f"{url}/build_train", timeout_ms=300_000)  # a session of its own
         trainer.get_by_text("press Train").wait_for()
-        fill_number(trainer, "Epochs", 2)
+        if cifar:
+            choose_option(trainer, "Start from", "Fast CIFAR")
+            trainer.get_by_text("310,026 parameters").wait_for()
+        fill_number(trainer, "Epochs", 1 if cifar else 2)
         trainer.wait_for_timeout(500)
         trainer.get_by_role("button", name="Train").click()
         trainer.get_by_text("images/s").first.wait_for()
@@ -127,17 +135,20 @@ def memory(weights: str, folder: str) -> None:
         trainer.get_by_text("Test accuracy").wait_for()
         print(f"  training finished:     {memory_kb(pid, 'VmRSS') / 1024:.0f} MiB")
         peak = memory_kb(pid, "VmHWM") * 1024
-        print(f"  peak resident memory:  {peak / 2**20:.0f} MiB = {peak / 1e9:.2f} GB (target ≤ 1.5 GB)")
+        print(f"  peak resident memory:  {peak / 2**20:.0f} MiB = {peak / 1e9:.2f} GB "
+              f"(target ≤ {2.5 if cifar else 1.5} GB)")
         browser.close()
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         weights = os.environ.get(WEIGHTS_VARIABLE) or seeded_weights(folder)
-        worker = threading.Thread(target=speed, args=(weights,))
-        worker.start()  # in a thread, as a Streamlit script thread would call it
-        worker.join()
-        memory(weights, folder)
+        cifar = "--cifar" in sys.argv
+        if not cifar:
+            worker = threading.Thread(target=speed, args=(weights,))
+            worker.start()  # in a thread, as a Streamlit script thread would call it
+            worker.join()
+        memory(weights, folder, cifar)
 
 
 if __name__ == "__main__":

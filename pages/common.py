@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 
 import streamlit as st
 
+from playground.data import DATASETS
 from playground.memory import freeze_long_lived
 from playground.text import literal
 
@@ -36,7 +37,12 @@ def default_classifier():
     return long_lived(load_default_classifier())
 
 
-@st.cache_resource(show_spinner="Loading the data set (once per server)…")
+DOWNLOAD_SIZES = ", ".join(f"{info['title']} about {info['download_megabytes']} MB"
+                           for info in DATASETS.values())
+
+
+@st.cache_resource(show_spinner=f"Loading the data set, once per server. The first time, Keras downloads it "
+                                f"({DOWNLOAD_SIZES}); this can take a few minutes…")
 def dataset(name: str):
     from playground.data import load_dataset
 

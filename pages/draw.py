@@ -5,7 +5,7 @@ import streamlit as st
 from PIL import Image
 
 from pages.canvas import digit_canvas
-from pages.common import LAST_DIGIT_KEY, classifier_or_stop, route_through_app
+from pages.common import LAST_DIGIT_KEY, classifier_or_stop, default_classifier, route_through_app
 from playground.drawing import digit_image, preprocess_digit
 from playground.figures import probabilities_figure
 
@@ -36,10 +36,27 @@ def show_prediction(classifier, digit: np.ndarray) -> None:
              width=PREVIEW_SIDE)
 
 
+def drawing_classifier():
+    """The session's model if it reads drawings; else, once the learner accepts, the default
+    digit model (the session's own model stays for Inspect and Photos)."""
+    classifier = classifier_or_stop()
+    if classifier.reads_drawings:
+        return classifier
+    shape = " × ".join(str(size) for size in classifier.input_shape)
+    st.warning(f"Draw needs a digit model, which reads 28 × 28 gray drawings. This session's model reads "
+               f"{shape} colour photos, so it cannot read a drawing.")
+    if st.session_state.get("draw_with_default") or st.button(
+            "Use the default digit model here", icon=":material/draw:", key="draw_with_default_button"):
+        st.session_state.draw_with_default = True
+        st.caption("Drawing with the **default digit model**; your model stays in use on Inspect and Photos.")
+        return default_classifier()
+    st.stop()
+
+
 def main() -> None:
     route_through_app()
     st.title("Draw a digit")
-    classifier = classifier_or_stop()
+    classifier = drawing_classifier()
     canvas_column, result_column = st.columns([1, 1], gap="large")
     with canvas_column:
         drawing = drawing_canvas()

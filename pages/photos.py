@@ -1,11 +1,12 @@
 """Photos: ResNet50's top-3 ImageNet classes for each photo, where it looked, and its first maps."""
 
+import numpy as np
 import streamlit as st
 
-from pages.common import photo_classifier, route_through_app
+from pages.common import SESSION_MODEL_KEY, photo_classifier, route_through_app
 from playground.figures import colorize, top_classes_figure
 from playground.imagenet import INPUT_SIDE, WeightsUnavailableError, heatmap_overlay, weights_source
-from playground.images import UPLOAD_TYPES, ImageError, open_picture
+from playground.images import UPLOAD_TYPES, ImageError, open_picture, photo_input, picture_of
 from playground.inspection import feature_map_grid
 
 MAX_PHOTOS = 12  # per run: each holds the shared model for about 0.05 s
@@ -45,12 +46,36 @@ def thumbnail(picture):
     return small
 
 
-def show_photo(classifier, upload) -> None:
+def own_photo_model():
+    """This session's own model, if it reads colour photos (one trained on CIFAR-10)."""
+    classifier = st.session_state.get(SESSION_MODEL_KEY)
+    return classifier if classifier is not None and not classifier.reads_drawings else None
+
+
+def show_own_model(own, picture, upload) -> None:
+    """The session's CIFAR-10 model on the same photo, cut and scaled to its 32 × 32 input."""
+    pixels = photo_input(picture, own.input_shape)
+    probabilities = own.probabilities(pixels)[0]
+    top = np.argsort(probabilities)[::-1][:3]
+    best = int(top[0])
+    st.markdown(f"**{own.title}** ({own.description}): {own.class_names[best]} ({probabilities[best]:.1%})")
+    small, chart = st.columns([1, 2.5])
+    small.image(picture_of(pixels), caption="what it sees", width=96, output_format="PNG")
+    chart.plotly_chart(top_classes_figure([own.class_names[index] for index in top],
+                                          [float(probabilities[index]) for index in top]),
+                       config={"displayModeBar": False}, key=f"own_top3_{upload.file_id}")
+
+
+def show_photo(classifier, upload, own=None) -> None:
     with st.container(border=True):
         try:
             picture = open_picture(upload.getvalue(), upload.name, smallest_side=INPUT_SIDE)
         except ImageError as error:
             st.error(str(error))
+            return
+        if own is not None:
+            show_own_model(own, picture, upload)
+        if classifier is None:
             return
         result = classifier.classify(picture)
         best = result.top[0]
@@ -84,11 +109,12 @@ def main() -> None:
         st.info(f"Upload one or more photos (JPEG, PNG, WebP, BMP or GIF, up to "
                 f"{st.get_option('server.maxUploadSize')} MB each), or take one with the camera.")
         return
+    own = own_photo_model()
     classifier = load_classifier()
-    if classifier is None:
+    if classifier is None and own is None:
         return
     for upload in photos:
-        show_photo(classifier, upload)
+        show_photo(classifier, upload, own)
 
 
 main()

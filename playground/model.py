@@ -36,15 +36,20 @@ def build_model(stack: list[dict], input_shape=(28, 28, 1), num_classes: int = 1
     network here and in the exported script, whatever else the server is doing."""
     infos = trace_shapes(stack, input_shape, num_classes)
     inputs = keras.Input(shape=tuple(input_shape), name="image")
-    outputs = inputs
-    for index, info in enumerate(infos):
+    outputs = add_layers(inputs, infos, seed, [info.name for info in infos])
+    return keras.Model(inputs, outputs, name="playground_cnn")
+
+
+def add_layers(tensor, infos, seed: int, names: list[str]):
+    """The traced layers `infos` applied to `tensor`, layer i named names[i] and seeded seed + i."""
+    for index, (info, name) in enumerate(zip(infos, names, strict=True)):
         spec = info.spec
         if spec["type"] == "ResidualBlock":
-            outputs = residual_block(outputs, spec["filters"], spec["kernel_size"], spec["strides"],
-                                     seed + index, info.name)
+            tensor = residual_block(tensor, spec["filters"], spec["kernel_size"], spec["strides"],
+                                    seed + index, name)
         else:
-            outputs = keras_layer(info.spec, info.name, seed + index)(outputs)
-    return keras.Model(inputs, outputs, name="playground_cnn")
+            tensor = keras_layer(spec, name, seed + index)(tensor)
+    return tensor
 
 
 # A block's second convolution and shortcut draw their initial weights from seeds this far

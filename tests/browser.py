@@ -90,6 +90,12 @@ def fill_number(page, label: str, value) -> None:
     field.press("Enter")
 
 
+def choose_option(page, label: str, option: str) -> None:
+    """Open a Streamlit select box by its label and click one of its options."""
+    page.get_by_label(label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
 def chart_point_counts(page) -> list[int]:
     """How many points the first trace of each Plotly chart on the page holds now."""
     return page.evaluate(

@@ -1,0 +1,140 @@
+"""AppTest runs of the colour chapter: CIFAR-10 presets, training, Draw, Inspect and Photos
+with a CIFAR-10 model. The data is a tiny cifar10.npz the tests make."""
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+from test_app import APP, TIMEOUT, run_like_a_started_server  # noqa: F401 - an autouse fixture
+from test_images import encoded
+
+from playground.model import Classifier, build_model
+from playground.presets import preset
+
+BUILD = "pages/build_train.py"
+CIFAR_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+@pytest.fixture(scope="module")
+def cifar_dir(tmp_path_factory):
+    """A small CIFAR-10 in the Keras layout: each class a colour of its own, over noise."""
+    rng = np.random.default_rng(0)
+    colours = rng.integers(0, 256, (10, 3))
+
+    def split(count):
+        labels = rng.integers(0, 10, count)
+        images = rng.integers(0, 60, (count, 32, 32, 3)) + colours[labels][:, None, None, :] * 0.7
+        return images.clip(0, 255).astype(np.uint8), labels.astype(np.uint8).reshape(-1, 1)
+
+    (x_train, y_train), (x_test, y_test) = split(1200), split(200)
+    folder = tmp_path_factory.mktemp("cifar")
+    np.savez(folder / "cifar10.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    return folder
+
+
+@pytest.fixture
+def app(cifar_dir, monkeypatch) -> AppTest:
+    from pages.common import dataset
+    from playground.data import DATA_DIR_VARIABLE
+
+    monkeypatch.setenv(DATA_DIR_VARIABLE, str(cifar_dir))
+    dataset.clear()
+    test = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    test.run()
+    yield test
+    dataset.clear()
+
+
+def cifar_classifier() -> Classifier:
+    return Classifier(build_model(preset("Slides: residual example (CIFAR-10)"), (32, 32, 3)), "Your model",
+                      CIFAR_NAMES, "trained here on CIFAR-10")
+
+
+def widget(widgets, label):
+    return next(item for item in widgets if item.label == label)
+
+
+def test_the_fast_cifar_preset_brings_its_data_set_and_training(app):
+    app.switch_page(BUILD).run()
+    widget(app.sidebar.selectbox, "Start from").select("Fast CIFAR").run()
+    assert not app.exception, app.exception
+    assert widget(app.sidebar.selectbox, "Data set").value == "cifar10"
+    assert widget(app.number_input, "Epochs").value == 15
+    assert widget(app.checkbox, "Augment: mirror and shift each training image").value is True
+    assert widget(app.number_input, "Training images").max == 50_000
+    assert app.sidebar.success[0].value == "8 layers · 310,026 parameters"
+    block = [item for item in app.sidebar.expander if "Residual block" in item.label]
+    assert len(block) == 3 and "→ 16 × 16 × 32 · 18,688 params" in block[0].label
+    inner = block[1].dataframe[0].value  # the stride-2 block: main path, shortcut, sum
+    assert list(inner["path"]) == ["main"] * 5 + ["shortcut"] * 2 + ["merge"] * 2
+    assert inner["params"].sum() == 56_064
+
+
+def test_a_residual_network_trains_on_cifar_and_names_its_classes(app):
+    app.switch_page(BUILD).run()
+    widget(app.sidebar.selectbox, "Start from").select("Slides: residual example (CIFAR-10)").run()
+    widget(app.number_input, "Training images").set_value(1000).run()
+    widget(app.number_input, "Epochs").set_value(2).run()
+    next(button for button in app.button if button.label == "Train").click().run(timeout=240)
+    assert not app.exception, app.exception
+    job = app.session_state["training_job"]
+    assert job.snapshot().state == "finished", job.snapshot().error
+    assert job.model.input_shape == (None, 32, 32, 3)
+    assert widget(app.selectbox, "True class").options[0] == "airplane"
+    classifier = app.session_state["session_classifier"]
+    assert classifier.class_names == CIFAR_NAMES and not classifier.reads_drawings
+
+
+def test_draw_says_it_needs_a_digit_model_and_offers_the_default(app):
+    app.session_state["session_classifier"] = cifar_classifier()
+    app.switch_page("pages/draw.py").run()
+    assert "Draw needs a digit model" in app.warning[0].value
+    assert not app.get("subheader") or all("Prediction" not in item.value for item in app.subheader)
+    app.button(key="draw_with_default_button").click().run()
+    assert not app.exception
+    assert any("default digit model" in item.value for item in app.caption)
+    assert app.session_state["session_classifier"].class_names == CIFAR_NAMES, "the session keeps its model"
+
+
+def test_inspect_walks_a_colour_photo_through_the_residual_block(app):
+    classifier = cifar_classifier()
+    app.session_state["session_classifier"] = classifier
+    app.switch_page("pages/inspect.py").run()
+    assert not app.exception, app.exception
+    assert app.segmented_control(key="inspect_source").options == ["Test image", "Upload"]
+    captions = [picture.caption for image in app.get("image") for picture in image.proto.imgs]
+    assert "input: 32 × 32 × 3" in captions
+    assert "residual_block_add: 32 × 32 × 32, the sum, map by map" in captions
+    assert "residual_block_bn2: 32 × 32 × 32" in captions and "batch_normalization: 32 × 32 × 32" in captions
+    assert any("colour picture of what it looks for" in item.value for item in app.markdown)
+    label = CIFAR_NAMES[int(np.load(app_data_file(app))["y_test"][0, 0])]
+    assert any(f"true label **{label}**" in item.value for item in app.caption)
+
+
+def app_data_file(app):
+    import os
+
+    from playground.data import DATA_DIR_VARIABLE
+
+    return os.path.join(os.environ[DATA_DIR_VARIABLE], "cifar10.npz")
+
+
+def test_photos_runs_the_sessions_cifar_model_beside_resnet50(app, monkeypatch, resnet50_weights):
+    from PIL import Image
+
+    from playground.imagenet import WEIGHTS_VARIABLE
+
+    monkeypatch.setenv(WEIGHTS_VARIABLE, str(resnet50_weights))
+    classifier = cifar_classifier()
+    app.session_state["session_classifier"] = classifier
+    app.switch_page("pages/photos.py").run()
+    photo = Image.fromarray(np.random.default_rng(3).integers(0, 256, (240, 320, 3), np.uint8))
+    upload = [("street.png", encoded(photo, "PNG"), "image/png")]
+    app.file_uploader(key="photo_uploads").set_value(upload).run()
+    assert not app.exception, app.exception
+    from playground.images import photo_input
+
+    expected = classifier.model(photo_input(photo, (32, 32, 3))[None], training=False).numpy()[0]
+    best = int(expected.argmax())
+    line = next(item.value for item in app.markdown if item.value.startswith("**Your model**"))
+    assert line.endswith(f"{CIFAR_NAMES[best]} ({expected[best]:.1%})")
+    assert any(item.value.startswith("#### Top-1: ") for item in app.markdown), "ResNet50 still answers"
