@@ -66,7 +66,8 @@ def test_the_fast_cifar_preset_brings_its_data_set_and_training(app):
     assert len(block) == 3 and "→ 16 × 16 × 32 · 18,688 params" in block[0].label
     inner = block[1].dataframe[0].value  # the stride-2 block: main path, shortcut, sum
     assert list(inner["path"]) == ["main"] * 5 + ["shortcut"] * 2 + ["merge"] * 2
-    assert inner["params"].sum() == 56_064
+    # 3·3·32·64 + 4·64 + 3·3·64·64 + 4·64 + (1·1·32·64 + 4·64) for the 1×1 projection shortcut
+    assert inner["params"].sum() == 18_432 + 256 + 36_864 + 256 + 2_048 + 256
 
 
 def test_a_residual_network_trains_on_cifar_and_names_its_classes(app):

@@ -18,6 +18,11 @@ conv, pool, dense = (lambda **s: make_layer("Conv2D", **s)), (lambda **s: make_l
 flatten = make_layer("Flatten")
 
 EXTRA_STACKS = {
+    "residual blocks with strides 3 and kernels 5": [
+        conv(filters=6, kernel_size=3), make_layer("ResidualBlock", filters=6, kernel_size=5),
+        make_layer("ResidualBlock", filters=10, kernel_size=3, strides=3),
+        make_layer("ResidualBlock", filters=10, kernel_size=1, strides=2), flatten, dense(10),
+    ],
     "strides and same padding": [
         conv(filters=8, kernel_size=5, strides=2, padding="same"), make_layer("BatchNormalization"),
         conv(filters=6, kernel_size=3, strides=3),
@@ -41,14 +46,21 @@ EXTRA_STACKS = {
 @pytest.mark.parametrize("stack", [*PRESETS.values(), *EXTRA_STACKS.values()],
                          ids=[*PRESETS, *EXTRA_STACKS])
 def test_shapes_and_params_match_keras(stack):
-    infos = trace_shapes(stack)
-    model = build_model(stack)
-    keras_layers = model.layers[1:]  # after the Input layer
-    assert [layer.name for layer in keras_layers] == [info.name for info in infos]
-    for info, layer in zip(infos, keras_layers, strict=True):
-        assert info.output_shape == tuple(layer.output.shape[1:]), info.name
-        assert info.params == layer.count_params(), info.name
-    assert total_params(infos) == model.count_params()
+    """Layer by layer, a residual block's own layers included, on 28 × 28 × 1 and 32 × 32 × 3."""
+    for shape in ((28, 28, 1), (32, 32, 3)):
+        infos = trace_shapes(stack, shape)
+        model = build_model(stack, shape)
+        keras_layers = model.layers[1:]  # after the Input layer
+        expected = {row.name: (row.output_shape, row.params) for info in infos for row in (info.inner or [info])}
+        # Keras orders a block's shortcut among its main path's layers by depth: compare by name
+        assert {layer.name: (tuple(layer.output.shape[1:]), layer.count_params())
+                for layer in keras_layers} == expected
+        assert len(keras_layers) == len(expected)
+        assert total_params(infos) == model.count_params()
+        for info in infos:
+            if info.inner:
+                assert info.params == sum(row.params for row in info.inner)
+                assert info.output_shape == info.inner[-1].output_shape
 
 
 @pytest.mark.parametrize("size, window, stride, padding", [
@@ -135,3 +147,17 @@ def test_preset_is_a_copy():
     first = preset("Blog: Dense-only baseline")
     first[1]["units"] = 99
     assert preset("Blog: Dense-only baseline")[1]["units"] == 10
+
+
+def test_a_residual_kernel_larger_than_its_maps_names_the_block_and_the_inner_convolution():
+    stack = [conv(filters=8, kernel_size=3), make_layer("MaxPooling2D", pool_size=4),
+             make_layer("ResidualBlock", filters=8, kernel_size=5, strides=2), flatten, dense(10)]
+    with pytest.raises(StackError, match=r"Layer 3 \(ResidualBlock\), its second convolution: its 5×5 kernel "
+                                         r"is larger than the 3×3 maps") as raised:
+        trace_shapes(stack)
+    assert raised.value.index == 2
+    stack[2] = make_layer("ResidualBlock", filters=8, kernel_size=7)
+    with pytest.raises(StackError, match="its first convolution: its 7×7 kernel is larger than the 6×6"):
+        trace_shapes(stack)
+    with pytest.raises(StackError, match="needs an image-shaped input"):
+        trace_shapes([flatten, make_layer("ResidualBlock"), dense(10)])
