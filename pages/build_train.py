@@ -61,15 +61,13 @@ def saved_settings() -> dict:
     return st.session_state.setdefault(SETTINGS_KEY, {"dataset": "mnist", **FAST_DEFAULT_TRAINING})
 
 
-def apply_preset_setup() -> None:
-    """A preset made for a data set (and, for the fast ones, with its own training) brings them
-    along: its settings replace the saved ones, and the widgets start again from them."""
-    setup = st.session_state.pop("preset_setup", None)
-    if not setup:
-        return
-    saved_settings().update(dataset=setup["dataset"], **setup.get("training", {}))
-    for key in [key for key in st.session_state if str(key).startswith("setting_")]:
-        del st.session_state[key]
+def apply_preset_setup(setup: dict) -> None:
+    """A preset made for a data set, with its own training, brings them along: the saved
+    settings and the widgets both take them (this runs in the preset picker's callback)."""
+    values = {"dataset": setup["dataset"], **setup.get("training", {})}
+    saved_settings().update(values)
+    for name, value in values.items():
+        st.session_state[f"setting_{name}"] = value
 
 
 def dataset_choice() -> str:
@@ -108,7 +106,7 @@ def training_settings(dataset_name: str) -> TrainingSettings:
     saved["validation_split"] = third.slider("Validation split", *VALIDATION_SPLIT_RANGE,
                                              saved["validation_split"], 0.05, key="setting_validation_split")
     saved["augment"] = st.checkbox(
-        "Augment: mirror and shift each training image", saved.get("augment", False), key="setting_augment",
+        "Augment: mirror and shift each image", saved.get("augment", False), key="setting_augment",
         help="Each time the network sees a training photo, it is flipped left to right (half the time) and "
              f"moved by up to {MAX_SHIFT} pixels, so it learns the classes rather than the photos. Good for "
              "CIFAR-10; not for digits, where a mirrored 3 is no 3.")
@@ -235,10 +233,9 @@ def publish_model(job: TrainingJob, snapshot) -> None:
 def main() -> None:
     route_through_app()
     st.title("Build & Train")
-    apply_preset_setup()
     dataset_name = dataset_choice()
     input_shape = DATASETS[dataset_name]["image_shape"]
-    stack, infos, error = sidebar_builder(input_shape)
+    stack, infos, error = sidebar_builder(input_shape, apply_preset_setup)
     if error is None:
         show_architecture(infos, input_shape)
     settings = training_settings(dataset_name)

@@ -38,12 +38,14 @@ def load_preset(name: str) -> None:
     st.session_state.builder_preset = name
 
 
-def choose_preset() -> None:
-    """The preset picker's callback: load the stack, and leave its data set and training
-    (if it brings them) for the page to apply before it draws its settings."""
+def choose_preset(apply_setup) -> None:
+    """The preset picker's callback: load the stack, and hand its data set and training (if
+    it brings them) to `apply_setup`. A callback runs before the page is drawn, the one
+    moment when setting a widget's value in session state moves the widget too."""
     name = st.session_state.builder_preset_choice
     load_preset(name)
-    st.session_state.preset_setup = PRESET_SETUPS.get(name)
+    if name in PRESET_SETUPS:
+        apply_setup(PRESET_SETUPS[name])
 
 
 def move_layer(index: int, offset: int) -> None:
@@ -141,16 +143,16 @@ def traced(stack: list[dict], input_shape) -> tuple[list, StackError | None]:
     return infos, error
 
 
-def sidebar_builder(input_shape) -> tuple[list[dict], list, StackError | None]:
+def sidebar_builder(input_shape, apply_setup) -> tuple[list[dict], list, StackError | None]:
     """Render the builder for inputs of `input_shape`; return the stack, its layer infos and
-    its first error."""
+    its first error. A preset that brings a data set and training passes them to `apply_setup`."""
     if "builder_layers" not in st.session_state:
         load_preset(STARTING_PRESET)
     with st.sidebar:
         st.header("Network")
         choices = [*PRESETS, EMPTY_STACK]
         st.selectbox("Start from", choices, index=choices.index(st.session_state.builder_preset),
-                     key="builder_preset_choice", on_change=choose_preset)
+                     key="builder_preset_choice", on_change=choose_preset, args=(apply_setup,))
         for item in st.session_state.builder_layers:
             item["spec"] = current_spec(item)
         stack = [item["spec"] for item in st.session_state.builder_layers]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser import chart_point_counts, fill_number, streamlit_server
+from browser import chart_point_counts, choose_option, fill_number, streamlit_server
 from conftest import ROOT
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
 TRAINING_TIMEOUT_MS = 180_000
+CIFAR_TIMEOUT_MS = 60_000
 
 
 def test_training_charts_grow_live_and_results_appear(browser, mnist):
@@ -55,3 +56,41 @@ def click_confusion_cell(page, true_class: int, predicted: int) -> None:
     for label, value in (("True class", true_class), ("Predicted as", predicted)):
         picker = page.get_by_test_id("stSelectbox").filter(has_text=label)
         assert picker.locator("input").input_value() == str(value)
+
+
+def test_the_fast_cifar_preset_trains_in_colour_and_names_its_classes(browser, tmp_path):
+    """On a small cifar10.npz made here (each class its own colour), a few hundred images."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    colours = rng.integers(0, 256, (10, 3))
+
+    def split(count):
+        labels = rng.integers(0, 10, count)
+        images = rng.integers(0, 60, (count, 32, 32, 3)) + colours[labels][:, None, None, :] * 0.7
+        return images.clip(0, 255).astype(np.uint8), labels.astype(np.uint8)
+
+    (x_train, y_train), (x_test, y_test) = split(1000), split(200)
+    np.savez(tmp_path / "cifar10.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    with streamlit_server(ROOT, {"PLAYGROUND_DATA_DIR": str(tmp_path)}) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(60_000)
+        page.goto(f"{url}/build_train")
+        page.get_by_text("press Train").wait_for()
+        choose_option(page, "Start from", "Fast CIFAR")
+        page.get_by_text("8 layers · 310,026 parameters").wait_for()
+        fill_number(page, "Training images", 800)
+        fill_number(page, "Epochs", 1)
+        page.wait_for_timeout(500)
+        page.get_by_role("button", name="Train").click()
+        try:
+            page.get_by_text("Test accuracy").wait_for(timeout=CIFAR_TIMEOUT_MS)
+        finally:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "build_train_cifar.png"), full_page=True)
+        page.get_by_text("Random test images").wait_for()
+        captions = page.get_by_test_id("stImageCaption").all_inner_texts()
+        names = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+        assert any(name in caption for caption in captions for name in names), captions[:4]
+        page.screenshot(path=str(ARTIFACTS / "build_train_cifar.png"), full_page=True)
+        page.close()

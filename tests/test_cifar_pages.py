@@ -59,7 +59,7 @@ def test_the_fast_cifar_preset_brings_its_data_set_and_training(app):
     assert not app.exception, app.exception
     assert widget(app.sidebar.selectbox, "Data set").value == "cifar10"
     assert widget(app.number_input, "Epochs").value == 15
-    assert widget(app.checkbox, "Augment: mirror and shift each training image").value is True
+    assert widget(app.checkbox, "Augment: mirror and shift each image").value is True
     assert widget(app.number_input, "Training images").max == 50_000
     assert app.sidebar.success[0].value == "8 layers · 310,026 parameters"
     block = [item for item in app.sidebar.expander if "Residual block" in item.label]

@@ -51,7 +51,8 @@ def test_shapes_and_params_match_keras(stack):
         infos = trace_shapes(stack, shape)
         model = build_model(stack, shape)
         keras_layers = model.layers[1:]  # after the Input layer
-        expected = {row.name: (row.output_shape, row.params) for info in infos for row in (info.inner or [info])}
+        expected = {row.name: (row.output_shape, row.params)
+                    for info in infos for row in (info.inner or [info])}
         # Keras orders a block's shortcut among its main path's layers by depth: compare by name
         assert {layer.name: (tuple(layer.output.shape[1:]), layer.count_params())
                 for layer in keras_layers} == expected
