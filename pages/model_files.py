@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pages.common import SESSION_MODEL_KEY
-from playground.data import DATASETS
+from playground.data import DATASETS, dataset_for_shape
 from playground.export import keras_script
 from playground.layers import StackError
 from playground.model import Classifier, model_bytes
@@ -43,8 +43,9 @@ def model_upload(dataset_name: str) -> None:
     """Load a new upload once (a file stays in the uploader across reruns), then keep saying
     what became of it while it stays there."""
     upload = st.file_uploader("Use a trained model (.keras or .h5)", key="model_upload",
-                              help="A Keras model of built-in layers that takes 28×28×1 images and scores "
-                                   "10 classes, saved with model.save('name.keras').")
+                              help="A Keras model of built-in layers that takes 28×28×1 images (digits, "
+                                   "clothes) or 32×32×3 ones (CIFAR-10) and scores 10 classes, saved with "
+                                   "model.save('name.keras').")
     if upload is None:
         return
     outcome = st.session_state.get("upload_outcome")
@@ -67,7 +68,7 @@ def apply_upload(file_name: str, raw: bytes, dataset_name: str) -> dict:
         uploaded = load_uploaded_model(raw)
     except UploadRefused as error:
         return {"error": f"{name}: {error}"}
-    data_name = uploaded.dataset or dataset_name
+    data_name = uploaded.dataset or dataset_for_shape(uploaded.model.input_shape[1:], dataset_name)
     title = DATASETS[data_name]["title"]
     classifier = Classifier(uploaded.model, "Uploaded model", DATASETS[data_name]["class_names"],
                             description=f"loaded from {file_name}, with {title}'s classes")

@@ -276,3 +276,11 @@ def dataset_named_by(class_names) -> str:
         if tuple(info["class_names"]) == tuple(class_names):
             return name
     return "mnist"
+
+
+def dataset_for_shape(image_shape, preferred: str) -> str:
+    """`preferred` if its images have this shape, else the first data set whose images do."""
+    if tuple(DATASETS[preferred]["image_shape"]) == tuple(image_shape):
+        return preferred
+    return next((name for name, info in DATASETS.items() if tuple(info["image_shape"]) == tuple(image_shape)),
+                preferred)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -48,8 +49,10 @@ class UploadedModel:
     notes: list[str] = field(default_factory=list)  # what was adapted, for the learner to know
 
 
-def load_uploaded_model(raw: bytes, input_shape=(28, 28, 1), num_classes: int = 10) -> UploadedModel:
-    """A checked model from the bytes of an uploaded file, or UploadRefused saying why not."""
+def load_uploaded_model(raw: bytes, input_shapes=((28, 28, 1), (32, 32, 3)),
+                        num_classes: int = 10) -> UploadedModel:
+    """A checked model from the bytes of an uploaded file, or UploadRefused saying why not.
+    It must take one of `input_shapes` (the data sets' images) and score `num_classes`."""
     if raw.startswith(ZIP_SIGNATURE):
         config, dataset = _check_keras_archive(raw)
         suffix = ".keras"
@@ -63,7 +66,7 @@ def load_uploaded_model(raw: bytes, input_shape=(28, 28, 1), num_classes: int = 
                             "model.save('name.keras') and upload that.")
     refuse_code(config)
     model = _load(raw, suffix)
-    check_fit(model, input_shape, num_classes)
+    check_fit(model, _nearest_shape(tuple(model.input_shape[1:]), input_shapes), num_classes)
     return UploadedModel(model, dataset, adapt_rescaling(model))
 
 
@@ -175,6 +178,14 @@ def _load(raw: bytes, suffix: str) -> keras.Model:
                                 "model.save('name.keras') in Keras 3.") from error
 
 
+def _nearest_shape(taken: tuple, shapes) -> tuple:
+    """The accepted shape the model's input is, or is closest to (for the refusal's advice)."""
+    for shape in shapes:
+        if taken in (tuple(shape), tuple(shape[:2]), (math.prod(shape),)):
+            return tuple(shape)
+    return tuple(shapes[0])
+
+
 def check_fit(model: keras.Model, input_shape=(28, 28, 1), num_classes: int = 10) -> None:
     """UploadRefused unless the model takes the playground's images and scores its classes."""
     if len(model.inputs) != 1 or len(model.outputs) != 1:
@@ -193,8 +204,9 @@ def check_fit(model: keras.Model, input_shape=(28, 28, 1), num_classes: int = 10
                             f"Start it with keras.Input(({height}, {width}, {channels})) and "
                             "keras.layers.Flatten(), then save again.")
     if taken != wanted:
-        raise UploadRefused(f"This model takes inputs of shape {_shape(taken)}; the playground feeds {image} "
-                            "images (one grey channel, values 0 to 1).")
+        raise UploadRefused(f"This model takes inputs of shape {_shape(taken)}; the playground feeds "
+                            "28×28×1 images (digits and clothes, one grey channel) or 32×32×3 ones "
+                            "(CIFAR-10 photos), with values from 0 to 1.")
     if tuple(model.output_shape[1:]) != (num_classes,):
         raise UploadRefused(f"This model outputs {_shape(model.output_shape[1:])} values; the playground "
                             f"needs {num_classes}, one score per class. End it with "

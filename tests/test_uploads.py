@@ -95,8 +95,8 @@ def test_a_flat_input_model_is_told_to_flatten():
 
 
 def test_wrong_shapes_are_refused():
-    colour = small_model(keras.layers.Flatten(), keras.layers.Dense(10), input_shape=(32, 32, 3))
-    assert "takes inputs of shape 32×32×3" in refusal(model_bytes(colour))
+    large = small_model(keras.layers.Flatten(), keras.layers.Dense(10), input_shape=(64, 64, 3))
+    assert "takes inputs of shape 64×64×3; the playground feeds 28×28×1 images" in refusal(model_bytes(large))
     three = small_model(keras.layers.Flatten(), keras.layers.Dense(3))
     assert "outputs 3 values; the playground needs 10" in refusal(model_bytes(three))
 
@@ -167,3 +167,16 @@ def test_a_rescaling_model_is_fed_what_it_expects(tmp_path):
     uploaded = load_uploaded_model(saved(model, tmp_path))
     assert uploaded.notes and "Rescaling" in uploaded.notes[0]
     np.testing.assert_allclose(uploaded.model(IMAGES), expected, rtol=1e-5)
+
+
+def test_a_cifar_model_is_taken_with_cifar_classes(tmp_path):
+    from playground.data import dataset_for_shape
+
+    model = build_model(preset("Slides: residual example (CIFAR-10)"), (32, 32, 3))
+    uploaded = load_uploaded_model(model_bytes(model))
+    assert uploaded.model.input_shape == (None, 32, 32, 3)
+    assert dataset_for_shape((32, 32, 3), "mnist") == "cifar10"
+    assert dataset_for_shape((28, 28, 1), "fashion_mnist") == "fashion_mnist"
+    squashed = keras.Sequential([keras.Input((32, 32)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    with pytest.raises(UploadRefused, match=r"takes 32×32 images without a channel axis.*32×32×3"):
+        load_uploaded_model(saved(squashed, tmp_path))
