@@ -2,6 +2,7 @@
 
 import copy
 import time
+from dataclasses import replace
 
 import streamlit as st
 
@@ -15,37 +16,38 @@ from pages.common import (
 )
 from pages.model_files import keep_the_work
 from pages.training_results import show_results
-from playground.augment import MAX_SHIFT
+from pages.training_settings_ui import (
+    SETTINGS_KEY,
+    apply_preset_setup,
+    dataset_choice,
+    training_settings,
+)
+from pages.transfer_ui import BASE_TITLES, SCRATCH, base_choice, base_summary, make_base, show_base
 from playground.data import DATASETS, DataFormatError, DataUnavailableError
 from playground.figures import stack_diagram, training_figure
 from playground.layers import StackError, check_budget, summary_rows, trace_shapes
 from playground.model import Classifier, build_model, copy_model
-from playground.presets import FAST_DEFAULT_TRAINING
 from playground.queue import training_queue
 from playground.text import duration, ordinal
 from playground.tickets import SessionToken, server_tickets
 from playground.training import (
-    BATCH_SIZE_RANGE,
-    EPOCHS_RANGE,
-    LEARNING_RATE_MAX,
-    OPTIMIZER_LABELS,
-    OPTIMIZERS,
-    SCHEDULE_HELP,
-    SCHEDULE_LABELS,
-    SCHEDULES,
-    VALIDATION_SPLIT_RANGE,
     TrainingJob,
     TrainingSettings,
+)
+from playground.transfer import (
+    FINE_TUNE_RATE_FACTOR,
+    BaseUnavailableError,
+    transfer_model,
+    unfreeze_for_fine_tuning,
 )
 
 # The script thread redraws the live charts this often while training runs. Two redraws a
 # second keep the charts lively; each costs Chromium a Plotly re-render on the same two
 # cores that train (benchmarks/live_training.py).
 POLL_SECONDS = 0.4
-SETTINGS_KEY = "train_settings"
 # Session state a reloaded tab gets back with its training (pages/reload.py).
-KEPT_ACROSS_RELOAD = ("builder_layers", "builder_next_uid", "builder_preset", SETTINGS_KEY,
-                      "training_stack", "training_dataset")
+KEPT_ACROSS_RELOAD = ("builder_layers", "builder_next_uid", "builder_preset", SETTINGS_KEY, "transfer_base",
+                      "training_stack", "training_dataset", "training_base")
 STATE_TEXT = {"evaluating": "Evaluating on the test set…", "stopping": "Stopping…"}
 
 
@@ -56,77 +58,64 @@ def show_architecture(infos: list, input_shape) -> None:
         diagram.graphviz_chart(stack_diagram(infos, input_shape))
 
 
-def saved_settings() -> dict:
-    """This session's training settings, kept in session state across page visits."""
-    return st.session_state.setdefault(SETTINGS_KEY, {"dataset": "mnist", **FAST_DEFAULT_TRAINING})
+def chosen_base(dataset_name: str):
+    """The trained network to start from (a BaseSummary), or None to build from scratch; and a
+    message if it cannot be used with this data set."""
+    choice = base_choice(apply_preset_setup)
+    if choice == SCRATCH:
+        return None, None
+    try:
+        summary = base_summary(choice)
+    except (ValueError, FileNotFoundError, OSError) as error:
+        return None, str(error)
+    return summary, show_base(summary, dataset_name)
 
 
-def apply_preset_setup(setup: dict) -> None:
-    """A preset made for a data set, with its own training, brings them along: the saved
-    settings and the widgets both take them (this runs in the preset picker's callback)."""
-    values = {"dataset": setup["dataset"], **setup.get("training", {})}
-    saved_settings().update(values)
-    for name, value in values.items():
-        st.session_state[f"setting_{name}"] = value
+def new_model(stack: list[dict], dataset_name: str, settings: TrainingSettings):
+    """A fresh model for a training: the stack on the data set's images, or a new head on a
+    frozen copy of the chosen base. Raises the user's errors (stack, budget, base)."""
+    choice = st.session_state.get("transfer_base", SCRATCH)
+    if choice == SCRATCH:
+        input_shape = DATASETS[dataset_name]["image_shape"]
+        check_budget(trace_shapes(stack, input_shape), settings.batch_size)
+        return build_model(stack, input_shape, seed=settings.seed)
+    summary = base_summary(choice)
+    check_budget(trace_shapes(stack, summary.output_shape), settings.batch_size,
+                 frozen_params=summary.frozen, base_values=summary.largest_activation)
+    return transfer_model(make_base(choice), stack, seed=settings.seed)
 
 
-def dataset_choice() -> str:
-    """The data set, at the top of the sidebar: it sets the network's input shape."""
-    saved, names = saved_settings(), list(DATASETS)
-    saved["dataset"] = st.sidebar.selectbox(
-        "Data set", names, names.index(saved["dataset"]), key="setting_dataset",
-        format_func=lambda name: DATASETS[name]["title"],
-        help="The network's input follows it: 28 × 28 × 1 for the gray sets, 32 × 32 × 3 for CIFAR-10.")
-    return saved["dataset"]
-
-
-def training_settings(dataset_name: str) -> TrainingSettings:
-    """The settings widgets; their values are kept in session state across page visits."""
-    saved, available = saved_settings(), DATASETS[dataset_name]["train_images"]
-    # CIFAR-10 has 50,000 training images, the others 60,000: a count kept from another set shrinks
-    saved["subset_size"] = min(saved["subset_size"], available)
-    if st.session_state.get("setting_subset_size", 0) > available:
-        st.session_state.setting_subset_size = available
-    first, second, third, fourth = st.columns(4)
-    saved["subset_size"] = first.number_input("Training images", 1, available, saved["subset_size"], 1000,
-                                              key="setting_subset_size")
-    saved["epochs"] = second.number_input("Epochs", *EPOCHS_RANGE, saved["epochs"], key="setting_epochs")
-    saved["batch_size"] = third.number_input("Batch size", *BATCH_SIZE_RANGE, saved["batch_size"],
-                                             key="setting_batch_size")
-    saved["optimizer"] = fourth.selectbox(
-        "Optimizer", OPTIMIZERS, OPTIMIZERS.index(saved["optimizer"]), key="setting_optimizer",
-        format_func=OPTIMIZER_LABELS.get)
-    first, second, third = st.columns(3)
-    saved["learning_rate"] = first.number_input(
-        "Learning rate", 0.0, LEARNING_RATE_MAX, saved["learning_rate"], step=0.0005, format="%.4f",
-        key="setting_learning_rate")
-    saved["schedule"] = second.selectbox(
-        "Schedule", SCHEDULES, SCHEDULES.index(saved["schedule"]), key="setting_schedule",
-        format_func=SCHEDULE_LABELS.get, help=SCHEDULE_HELP)
-    saved["validation_split"] = third.slider("Validation split", *VALIDATION_SPLIT_RANGE,
-                                             saved["validation_split"], 0.05, key="setting_validation_split")
-    saved["augment"] = st.checkbox(
-        "Augment: mirror and shift each image", saved.get("augment", False), key="setting_augment",
-        help="Each time the network sees a training photo, it is flipped left to right (half the time) and "
-             f"moved by up to {MAX_SHIFT} pixels, so it learns the classes rather than the photos. Good for "
-             "CIFAR-10; not for digits, where a mirrored 3 is no 3.")
-    return TrainingSettings(**{name: value for name, value in saved.items() if name != "dataset"})
+def model_description(dataset_name: str, accuracy: float) -> str:
+    """How Draw, Inspect and Photos name the session's trained model."""
+    data_title = DATASETS[dataset_name]["title"]
+    base = st.session_state.get("training_base", SCRATCH)
+    start = "trained here" if base == SCRATCH else f"a new head on {BASE_TITLES[base]}, trained here"
+    return f"{start} on {data_title}, {accuracy:.2%} test accuracy"
 
 
 def start_training(stack: list[dict], dataset_name: str, settings: TrainingSettings) -> bool:
     """Build a fresh model and start this session's job; user errors become messages."""
     try:
-        input_shape = DATASETS[dataset_name]["image_shape"]
-        check_budget(trace_shapes(stack, input_shape), settings.batch_size)
+        model = new_model(stack, dataset_name, settings)
+        return start_job(model, dataset_name, settings, stack)
+    except (ValueError, StackError, DataUnavailableError, DataFormatError, BaseUnavailableError) as error:
+        st.error(str(error))
+        return False
+
+
+def start_job(model, dataset_name: str, settings: TrainingSettings, stack: list[dict]) -> bool:
+    """This session's job on `model`: owned by the session, kept for a reloaded tab, started."""
+    try:
         data = dataset(dataset_name)
-        job = TrainingJob(build_model(stack, input_shape, seed=settings.seed), data, settings)
-    except (ValueError, StackError, DataUnavailableError, DataFormatError) as error:
+        job = TrainingJob(model, data, settings)
+    except (ValueError, DataUnavailableError, DataFormatError) as error:
         st.error(str(error))
         return False
     owner = SessionToken()
     job.belong_to(owner, session_connected_check())
     st.session_state.update(training_job=job, training_job_owner=owner, training_stack=stack,
-                            training_dataset=dataset_name)
+                            training_dataset=dataset_name,
+                            training_base=st.session_state.get("transfer_base", SCRATCH))
     # What a reloaded tab needs to show this job again, with the stack and settings it started from.
     keepsake = {key: copy.deepcopy(st.session_state[key])
                 for key in KEPT_ACROSS_RELOAD if key in st.session_state}
@@ -223,11 +212,30 @@ def follow_training(job: TrainingJob):
 
 def publish_model(job: TrainingJob, snapshot) -> None:
     """The trained model becomes this session's model, for Draw and Inspect."""
-    data_title = DATASETS[st.session_state.training_dataset]["title"]
     # A copy: Continue trains job.model on another thread while Draw and Inspect call this one.
     st.session_state[SESSION_MODEL_KEY] = Classifier(
         copy_model(job.model), "Your model", job.data.class_names,
-        description=f"trained here on {data_title}, {snapshot.evaluation.accuracy:.2%} test accuracy")
+        description=model_description(st.session_state.training_dataset, snapshot.evaluation.accuracy))
+
+
+def offer_fine_tuning(job: TrainingJob, snapshot) -> None:
+    """After a head trained on a frozen base: unfreeze the base and train on, more gently."""
+    if st.session_state.get("training_base", SCRATCH) == SCRATCH or snapshot.state != "finished":
+        return
+    if st.session_state.get("fine_tuning_of") is job:
+        return
+    settings = replace(job.settings, learning_rate=job.settings.learning_rate * FINE_TUNE_RATE_FACTOR)
+    with st.container(border=True):
+        st.markdown(f"**Fine-tune?** The head has learned on the frozen base. Now the base's layers can "
+                    f"learn too (batch norm stays frozen), at a tenth of the rate "
+                    f"({settings.learning_rate:g}), for {settings.epochs} more epochs: with few images this "
+                    "often adds a point or two, and with too high a rate it would undo what the base knew.")
+        if st.button("Unfreeze and fine-tune", icon=":material/lock_open:", key="fine_tune"):
+            unfreeze_for_fine_tuning(job.model)
+            if start_job(job.model, st.session_state.training_dataset, settings,
+                         st.session_state.training_stack):
+                st.session_state.fine_tuning_of = st.session_state.training_job
+                st.rerun()
 
 
 def main() -> None:
@@ -235,8 +243,13 @@ def main() -> None:
     st.title("Build & Train")
     dataset_name = dataset_choice()
     input_shape = DATASETS[dataset_name]["image_shape"]
-    stack, infos, error = sidebar_builder(input_shape, apply_preset_setup)
-    if error is None:
+    base, base_problem = chosen_base(dataset_name)
+    stack, infos, error = sidebar_builder(base.output_shape if base else input_shape, apply_preset_setup,
+                                          base.frozen if base else None)
+    if base_problem:
+        st.sidebar.error(base_problem)
+    error = error or (StackError(None, base_problem) if base_problem else None)
+    if error is None and base is None:
         show_architecture(infos, input_shape)
     settings = training_settings(dataset_name)
     problem = slot_problem()
@@ -262,6 +275,7 @@ def main() -> None:
         if st.session_state.get("published_job") is not snapshot.evaluation:
             publish_model(job, snapshot)
             st.session_state.published_job = snapshot.evaluation
+        offer_fine_tuning(job, snapshot)
         show_results(snapshot, job.data)
 
 

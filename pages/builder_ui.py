@@ -32,9 +32,12 @@ def new_uid() -> int:
     return st.session_state.builder_next_uid
 
 
-def load_preset(name: str) -> None:
-    specs = [] if name == EMPTY_STACK else preset(name)
+def load_stack(specs: list[dict]) -> None:
     st.session_state.builder_layers = [{"uid": new_uid(), "spec": spec} for spec in specs]
+
+
+def load_preset(name: str) -> None:
+    load_stack([] if name == EMPTY_STACK else preset(name))
     st.session_state.builder_preset = name
 
 
@@ -143,16 +146,22 @@ def traced(stack: list[dict], input_shape) -> tuple[list, StackError | None]:
     return infos, error
 
 
-def sidebar_builder(input_shape, apply_setup) -> tuple[list[dict], list, StackError | None]:
+def sidebar_builder(input_shape, apply_setup, frozen_params: int | None = None
+                    ) -> tuple[list[dict], list, StackError | None]:
     """Render the builder for inputs of `input_shape`; return the stack, its layer infos and
-    its first error. A preset that brings a data set and training passes them to `apply_setup`."""
+    its first error. A preset that brings a data set and training passes them to `apply_setup`.
+    With `frozen_params`, the stack is a new head on a frozen base of that many parameters."""
     if "builder_layers" not in st.session_state:
         load_preset(STARTING_PRESET)
     with st.sidebar:
-        st.header("Network")
-        choices = [*PRESETS, EMPTY_STACK]
-        st.selectbox("Start from", choices, index=choices.index(st.session_state.builder_preset),
-                     key="builder_preset_choice", on_change=choose_preset, args=(apply_setup,))
+        if frozen_params is None:
+            st.header("Network")
+            choices = [*PRESETS, EMPTY_STACK]
+            st.selectbox("Start from", choices, index=choices.index(st.session_state.builder_preset),
+                         key="builder_preset_choice", on_change=choose_preset, args=(apply_setup,))
+        else:
+            st.header("New head")
+            st.caption(f"Trained on the base's {shape_text(input_shape)} maps.")
         for item in st.session_state.builder_layers:
             item["spec"] = current_spec(item)
         stack = [item["spec"] for item in st.session_state.builder_layers]
@@ -163,8 +172,11 @@ def sidebar_builder(input_shape, apply_setup) -> tuple[list[dict], list, StackEr
         add_column.selectbox("New layer", list(LAYER_TYPES), key="builder_new_layer", format_func=type_title)
         button_column.button("", icon=":material/add:", help="Add this layer at the end",
                              on_click=add_layer, key="builder_add")
-        if error is None:
+        if error is not None:
+            st.error(str(error))
+        elif frozen_params is None:
             st.success(f"{len(stack)} layers · {total_params(infos):,} parameters")
         else:
-            st.error(str(error))
+            st.success(f"Head: {len(stack)} layers · {total_params(infos):,} trainable parameters · "
+                       f"{frozen_params:,} frozen in the base")
     return stack, infos, error

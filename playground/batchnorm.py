@@ -17,7 +17,10 @@ CHUNK = 512
 
 
 def batch_norm_layers(model: keras.Model) -> list[keras.layers.BatchNormalization]:
-    return [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    """The model's trainable batch-norm layers: a frozen base's keep the statistics of the data
+    it was trained on (see playground.transfer)."""
+    return [layer for layer in model.layers
+            if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable]
 
 
 def recalibrate_batch_norm(model: keras.Model, images: np.ndarray) -> None:

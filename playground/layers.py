@@ -357,14 +357,19 @@ def total_params(infos: list[LayerInfo]) -> int:
     return sum(info.params for info in infos)
 
 
-def check_budget(infos: list[LayerInfo], batch_size: int) -> None:
-    """Refuse a stack whose parameters or training memory exceed the documented budgets."""
+def check_budget(infos: list[LayerInfo], batch_size: int, frozen_params: int = 0,
+                 base_values: int = 0) -> None:
+    """Refuse a stack whose trainable parameters or training memory exceed the budgets. For a
+    head on a frozen base (playground.transfer), the base's parameters count once (no gradients
+    or optimizer slots), and its largest layer output twice per image (a layer's input and
+    output are alive together; a frozen base keeps nothing for the backward pass)."""
     parameters = total_params(infos)
     if parameters > PARAMETER_BUDGET:
         raise StackError(None, f"This network has {parameters:,} parameters, above the playground's "
                          f"budget of {PARAMETER_BUDGET:,}. Use fewer filters or units, or add pooling "
                          "before Flatten.")
-    needed = training_memory_bytes(infos, batch_size)
+    needed = training_memory_bytes(infos, batch_size) + BYTES_PER_VALUE * (frozen_params
+                                                                           + 2 * batch_size * base_values)
     if needed > TRAINING_MEMORY_BUDGET_BYTES:
         raise StackError(None, f"Training this network with batches of {batch_size} needs about "
                          f"{needed / 2**20:,.0f} MB, above the budget of "

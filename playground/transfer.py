@@ -24,6 +24,7 @@ import numpy as np
 from playground.layers import layer_names, trace_shapes
 from playground.model import add_layers, copy_model
 
+FIXED = ("caffe_preprocess",)  # layers that are preprocessing, never trained
 HEAD_PREFIX = "head_"  # the head's layer names, so they never clash with the base's
 FINE_TUNE_RATE_FACTOR = 0.1  # fine-tuning trains the whole network at a tenth of the rate
 IMAGENET_SIDE = 96  # CIFAR-10's 32 × 32 photos scaled up 3×, so ImageNet networks can pool
@@ -50,24 +51,30 @@ class BaseLayer:
     params: int
 
 
-def convolutional_part(model: keras.Model) -> keras.Model:
-    """A copy of `model` up to its last image-shaped output: everything before Flatten,
-    global pooling and the Dense layers. A copy, so the original keeps serving other pages."""
-    model = copy_model(model)
-    last = None
+def convolutional_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """The model's layers up to its last image-shaped output: everything before Flatten,
+    global pooling and the Dense layers."""
+    layers = []
     for layer in model.layers[1:]:
         if len(layer.output.shape) != 4:
             break
-        last = layer
-    if last is None:
+        layers.append(layer)
+    if not layers:
         raise ValueError("This model has no convolutional part to reuse: its first layer already "
                          "outputs a flat vector. Start from a model with convolutions.")
-    return keras.Model(model.inputs[0], last.output, name="base")
+    return layers
 
 
-def base_layers(base: keras.Model) -> list[BaseLayer]:
+def convolutional_part(model: keras.Model) -> keras.Model:
+    """A copy of `model`'s convolutional part, so the original keeps serving other pages."""
+    model = copy_model(model)
+    return keras.Model(model.inputs[0], convolutional_layers(model)[-1].output, name="base")
+
+
+def base_layers(model: keras.Model) -> list[BaseLayer]:
+    """The convolutional part's layers, described for the builder (no copy made)."""
     return [BaseLayer(layer.name, type(layer).__name__, tuple(layer.output.shape[1:]), layer.count_params())
-            for layer in base.layers[1:]]
+            for layer in convolutional_layers(model)]
 
 
 def freeze(base: keras.Model) -> None:
@@ -76,19 +83,16 @@ def freeze(base: keras.Model) -> None:
 
 
 def unfreeze_for_fine_tuning(model: keras.Model) -> None:
-    """Every layer trainable again, but batch norm: its statistics stay those of the base's
-    own training data, as the Keras transfer-learning guide advises."""
+    """Every layer trainable again, but batch norm (its statistics stay those of the base's
+    own training data, as the Keras transfer-learning guide advises) and the fixed
+    preprocessing. A nested ImageNet network is set trainable first, then its layers."""
     for layer in _all_layers(model):
-        layer.trainable = not isinstance(layer, keras.layers.BatchNormalization)
-    # a nested model (an ImageNet base) must be trainable for its own layers to be
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            layer.trainable = True
-            for inner in _all_layers(layer):
-                inner.trainable = not isinstance(inner, keras.layers.BatchNormalization)
+        layer.trainable = not isinstance(layer, keras.layers.BatchNormalization) and layer.name not in FIXED
+
 
 
 def _all_layers(model: keras.Model):
+    """Every layer, a nested model before its own layers."""
     for layer in model.layers:
         yield layer
         if isinstance(layer, keras.Model):
@@ -156,8 +160,11 @@ def load_imagenet_base(name: str) -> keras.Model:
 
 
 @functools.cache
-def imagenet_base_summary(name: str) -> tuple[tuple[int, ...], int]:
-    """(output shape, parameters) of an ImageNet base, from a random-weights copy built once:
-    the builder shows them on every rerun without loading any weights."""
+def imagenet_base_summary(name: str) -> tuple[tuple[int, ...], int, int]:
+    """(output shape, parameters, its largest layer's output values) of an ImageNet base, from
+    a random-weights copy built once: the builder shows them on every rerun without loading
+    any weights."""
     base = imagenet_base(name, weights=None)
-    return tuple(base.output.shape[1:]), int(base.count_params())
+    largest = max(int(np.prod(layer.output.shape[1:])) for layer in _all_layers(base)
+                  if not isinstance(layer, (keras.Model, keras.layers.InputLayer)))
+    return tuple(base.output.shape[1:]), int(base.count_params()), largest

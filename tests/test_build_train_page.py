@@ -214,3 +214,41 @@ def test_training_goes_on_while_the_user_visits_another_page(page, squares):
         job.request_stop()
         job.join(60)
     assert job.snapshot().state == "stopped"
+
+
+def test_a_head_trains_on_the_frozen_digit_base_then_fine_tunes(page):
+    """Start from the default digit model: the data set turns to Fashion-MNIST, the builder
+    holds a new head, the base stays frozen while the head trains, and fine-tuning follows."""
+    widget(page.sidebar.selectbox, "Start from a trained network").select("default").run()
+    assert not page.exception, page.exception
+    assert widget(page.sidebar.selectbox, "Data set").value == "fashion_mnist"
+    head = [item["spec"]["type"] for item in page.session_state["builder_layers"]]
+    assert head == ["Flatten", "Dense", "Dense"]
+    frozen = next(item for item in page.sidebar.expander if "Frozen base" in item.label)
+    assert "→ 4 × 4 × 64" in frozen.label
+    # Dense 128 on 4·4·64 values (1024·128 + 128), Dense 10 (128·10 + 10)
+    assert sidebar_status(page).startswith("Head: 3 layers · 132,490 trainable parameters · ")
+    widget(page.number_input, "Training images").set_value(1500).run()
+    widget(page.number_input, "Epochs").set_value(1).run()
+    train_button(page).click().run(timeout=TRAINING_TIMEOUT)
+    assert not page.exception, page.exception
+    job = page.session_state["training_job"]
+    assert job.snapshot().state == "finished", job.snapshot().error
+    from playground.model import load_default_classifier
+    shipped = load_default_classifier().model
+    for name in ("conv2d", "conv2d_3", "batch_normalization_1"):
+        pairs = zip(job.model.get_layer(name).weights, shipped.get_layer(name).weights, strict=True)
+        for mine, original in pairs:
+            np.testing.assert_array_equal(np.asarray(mine), np.asarray(original))
+    assert "a new head on The default digit model" in page.session_state["session_classifier"].description
+    page.button(key="fine_tune").click().run(timeout=TRAINING_TIMEOUT)
+    assert not page.exception, page.exception
+    tuned = page.session_state["training_job"]
+    assert tuned is not job and tuned.model is job.model
+    assert tuned.snapshot().state == "finished"
+    assert tuned.settings.learning_rate == pytest.approx(job.settings.learning_rate * 0.1)
+    assert not np.array_equal(np.asarray(tuned.model.get_layer("conv2d").kernel),
+                              np.asarray(shipped.get_layer("conv2d").kernel)), "fine-tuning trained the base"
+    assert not any(item.key == "fine_tune" for item in page.button), "fine-tuned once"
+    widget(page.sidebar.selectbox, "Start from a trained network").select("none").run()
+    assert sidebar_status(page).startswith("9 layers"), "the whole network comes back"
