@@ -107,6 +107,16 @@ def source_model(choice: str):
     return default_classifier()
 
 
+# What benchmarks/transfer.py measured on two CPU cores (5 epochs each, Fashion-MNIST's
+# 10,000 test images): the page tells learners what to expect, whichever way it came out.
+DIGIT_BASE_FINDINGS = (
+    "**What to expect** (measured here, Fashion-MNIST): with the digit model's convolutions frozen, a new "
+    "head on 1,000 images reached 80.1 % in 2.5 s, the same network trained from scratch 80.3 % in 6.1 s; "
+    "on 5,000 images, 83.4 % in 4.9 s against 85.2 % in 19.4 s. Strokes of digits are not the edges of "
+    "clothes, so the frozen features mostly save time; fine-tuning them afterwards reached 81.6 % and "
+    "85.4 %, the best of the three. Features transfer best between similar tasks.")
+
+
 def show_base(summary: BaseSummary, dataset_name: str) -> str | None:
     """The frozen base in the sidebar; a message if the data set's images do not fit it."""
     with st.sidebar.expander(f"🔒 **Frozen base** → {shape_text(summary.output_shape)} · "
@@ -114,6 +124,8 @@ def show_base(summary: BaseSummary, dataset_name: str) -> str | None:
         st.dataframe(summary.rows, hide_index=True)
         st.caption("These layers keep their trained weights: only the head below trains. Batch norm "
                    "stays frozen even when you fine-tune.")
+    if summary.input_shape == (28, 28, 1):
+        st.sidebar.caption(DIGIT_BASE_FINDINGS)
     image_shape = tuple(DATASETS[dataset_name]["image_shape"])
     if image_shape != summary.input_shape:
         return (f"{summary.title} reads {shape_text(summary.input_shape)} images, but "
