@@ -139,3 +139,50 @@ def test_photos_runs_the_sessions_cifar_model_beside_resnet50(app, monkeypatch, 
     line = next(item.value for item in app.markdown if item.value.startswith("**Your model**"))
     assert line.endswith(f"{CIFAR_NAMES[best]} ({expected[best]:.1%})")
     assert any(item.value.startswith("#### Top-1: ") for item in app.markdown), "ResNet50 still answers"
+
+
+@pytest.fixture(scope="module")
+def mobilenet_weights(tmp_path_factory):
+    """MobileNetV2 without its top, with seeded random weights: no ImageNet weights exist here,
+    and nothing below pretends these know anything."""
+    import keras
+    from conftest import set_seeded_weights
+
+    from playground.transfer import IMAGENET_SIDE
+
+    network = keras.applications.MobileNetV2(include_top=False, weights=None,
+                                             input_shape=(IMAGENET_SIDE, IMAGENET_SIDE, 3))
+    set_seeded_weights(network, seed=0)
+    path = tmp_path_factory.mktemp("mobilenet") / "mobilenet_v2_no_top.weights.h5"
+    network.save_weights(path)
+    return path
+
+
+def test_a_head_trains_on_a_frozen_mobilenet_base(app, monkeypatch, mobilenet_weights):
+    monkeypatch.setenv("PLAYGROUND_MOBILENETV2_WEIGHTS", str(mobilenet_weights))
+    app.switch_page(BUILD).run()
+    widget(app.sidebar.selectbox, "Start from a trained network").select("mobilenet_v2").run()
+    assert not app.exception, app.exception
+    assert widget(app.sidebar.selectbox, "Data set").value == "cifar10"
+    # global pooling, then Dense 10 on MobileNetV2's 1,280 channels: 1280·10 + 10
+    assert app.sidebar.success[0].value == ("Head: 2 layers · 12,810 trainable parameters · "
+                                            "2,257,984 frozen in the base")
+    widget(app.number_input, "Training images").set_value(300).run()
+    widget(app.number_input, "Epochs").set_value(1).run()
+    next(button for button in app.button if button.label == "Train").click().run(timeout=240)
+    assert not app.exception, app.exception
+    job = app.session_state["training_job"]
+    assert job.snapshot().state == "finished", job.snapshot().error
+    network = job.model.get_layer("mobilenetv2_1.00_96")
+    assert not network.trainable and job.model.count_params() == 2_257_984 + 12_810
+
+
+def test_missing_imagenet_weights_are_named_with_the_fix(app, monkeypatch, tmp_path):
+    monkeypatch.setenv("PLAYGROUND_VGG16_WEIGHTS", str(tmp_path / "absent.h5"))
+    app.switch_page(BUILD).run()
+    widget(app.sidebar.selectbox, "Start from a trained network").select("vgg16").run()
+    widget(app.number_input, "Training images").set_value(100).run()
+    next(button for button in app.button if button.label == "Train").click().run(timeout=120)
+    assert not app.exception
+    assert "VGG16 (ImageNet)'s weights could not be loaded from the file" in app.error[0].value
+    assert "PLAYGROUND_VGG16_WEIGHTS" in app.error[0].value
