@@ -3,6 +3,7 @@
 import streamlit as st
 
 from pages.common import SESSION_MODEL_KEY
+from pages.transfer_ui import SCRATCH
 from playground.data import DATASETS, dataset_for_shape
 from playground.export import keras_script
 from playground.layers import StackError
@@ -29,7 +30,10 @@ def keep_the_work(stack, settings, dataset_name) -> None:
         if snapshot is not None and not snapshot.active and snapshot.evaluation is not None:
             download.download_button("Download the trained model (.keras)", saved_model(job, snapshot),
                                      "playground_model.keras", icon=":material/download:")
-        if stack:
+        if st.session_state.get("transfer_base", SCRATCH) != SCRATCH:
+            export.caption("The exported script builds a network from scratch; a head on a trained base "
+                           "needs that base's weights, so download the trained model instead.")
+        elif stack:
             try:
                 script = keras_script(stack, settings, dataset_name)
                 export.download_button("Export as a Keras script", script, "playground_model.py",
