@@ -23,9 +23,10 @@ from pages.training_settings_ui import (
     training_settings,
 )
 from pages.transfer_ui import BASE_TITLES, SCRATCH, base_choice, base_summary, make_base, show_base
+from playground.costs import check_budget
 from playground.data import DATASETS, DataFormatError, DataUnavailableError
 from playground.figures import stack_diagram, training_figure
-from playground.layers import StackError, check_budget, summary_rows, trace_shapes
+from playground.layers import StackError, summary_rows, trace_shapes
 from playground.model import Classifier, build_model, copy_model
 from playground.queue import training_queue
 from playground.text import duration, ordinal

@@ -74,12 +74,6 @@ LAYER_TYPES: dict[str, dict[str, Setting]] = {
 SPATIAL_TYPES = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "ResidualBlock")
 TYPE_TITLES = {"ResidualBlock": "Residual block"}  # how the pages name a type; others by their Keras name
 
-# Budgets that keep one training within a Community Cloud app's memory (690 MB to 2.7 GB).
-PARAMETER_BUDGET = 3_000_000
-TRAINING_MEMORY_BUDGET_BYTES = 512 * 1024 * 1024
-BYTES_PER_VALUE = 4
-# Forward activations, their gradients, and the optimizer's work space: about three copies.
-ACTIVATION_COPIES = 3
 
 
 class LayerSpecError(ValueError):
@@ -355,29 +349,3 @@ def describe_settings(spec: dict) -> str:
 
 def total_params(infos: list[LayerInfo]) -> int:
     return sum(info.params for info in infos)
-
-
-def check_budget(infos: list[LayerInfo], batch_size: int, frozen_params: int = 0,
-                 base_values: int = 0) -> None:
-    """Refuse a stack whose trainable parameters or training memory exceed the budgets. For a
-    head on a frozen base (playground.transfer), the base's parameters count once (no gradients
-    or optimizer slots), and its largest layer output twice per image (a layer's input and
-    output are alive together; a frozen base keeps nothing for the backward pass)."""
-    parameters = total_params(infos)
-    if parameters > PARAMETER_BUDGET:
-        raise StackError(None, f"This network has {parameters:,} parameters, above the playground's "
-                         f"budget of {PARAMETER_BUDGET:,}. Use fewer filters or units, or add pooling "
-                         "before Flatten.")
-    needed = training_memory_bytes(infos, batch_size) + BYTES_PER_VALUE * (frozen_params
-                                                                           + 2 * batch_size * base_values)
-    if needed > TRAINING_MEMORY_BUDGET_BYTES:
-        raise StackError(None, f"Training this network with batches of {batch_size} needs about "
-                         f"{needed / 2**20:,.0f} MB, above the budget of "
-                         f"{TRAINING_MEMORY_BUDGET_BYTES / 2**20:,.0f} MB. Use a smaller batch, fewer "
-                         "filters, or pool earlier.")
-
-
-def training_memory_bytes(infos: list[LayerInfo], batch_size: int) -> int:
-    """A rough estimate: parameters with Adam's two slots, plus activations for one batch."""
-    activations = sum(math.prod(layer.output_shape) for info in infos for layer in (info.inner or [info]))
-    return BYTES_PER_VALUE * (3 * total_params(infos) + ACTIVATION_COPIES * batch_size * activations)

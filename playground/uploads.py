@@ -24,7 +24,7 @@ import h5py
 import keras
 import numpy as np
 
-from playground.layers import PARAMETER_BUDGET
+from playground.costs import PARAMETER_BUDGET
 
 MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024  # all of a model's files together, once unpacked
 MAX_ARCHIVE_ENTRIES = 100

@@ -3,8 +3,9 @@ import re
 import pytest
 from conftest import save_in_keras_layout, squares_dataset
 
+from playground.costs import PARAMETER_BUDGET, check_budget
 from playground.export import keras_script
-from playground.layers import PARAMETER_BUDGET, StackError, check_budget, make_layer, trace_shapes
+from playground.layers import StackError, make_layer, trace_shapes
 from playground.model import build_model
 from playground.presets import PRESETS, preset
 from playground.training import TrainingSettings
