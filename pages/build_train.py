@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from pages.builder_ui import sidebar_builder
+from pages.builder_ui import FLOP_NOTE, sidebar_builder
 from pages.common import (
     SESSION_MODEL_KEY,
     dataset,
@@ -20,10 +20,11 @@ from pages.training_settings_ui import (
     SETTINGS_KEY,
     apply_preset_setup,
     dataset_choice,
+    saved_settings,
     training_settings,
 )
 from pages.transfer_ui import BASE_TITLES, SCRATCH, base_choice, base_summary, make_base, show_base
-from playground.costs import check_budget
+from playground.costs import check_budget, layer_costs
 from playground.data import DATASETS, DataFormatError, DataUnavailableError
 from playground.figures import stack_diagram, training_figure
 from playground.layers import StackError, summary_rows, trace_shapes
@@ -52,10 +53,11 @@ KEPT_ACROSS_RELOAD = ("builder_layers", "builder_next_uid", "builder_preset", SE
 STATE_TEXT = {"evaluating": "Evaluating on the test set…", "stopping": "Stopping…"}
 
 
-def show_architecture(infos: list, input_shape) -> None:
-    with st.expander("Architecture: summary and diagram", expanded=False):
+def show_architecture(infos: list, input_shape, batch_size: int) -> None:
+    with st.expander("Architecture: summary, costs and diagram", expanded=False):
         table, diagram = st.columns([3, 2])
-        table.dataframe(summary_rows(infos), hide_index=True)
+        table.dataframe(summary_rows(infos, layer_costs(infos, input_shape, batch_size)), hide_index=True)
+        table.caption(FLOP_NOTE + f" Memory is for batches of {batch_size}.")
         diagram.graphviz_chart(stack_diagram(infos, input_shape))
 
 
@@ -245,13 +247,14 @@ def main() -> None:
     dataset_name = dataset_choice()
     input_shape = DATASETS[dataset_name]["image_shape"]
     base, base_problem = chosen_base(dataset_name)
+    batch_size = st.session_state.get("setting_batch_size", saved_settings()["batch_size"])
     stack, infos, error = sidebar_builder(base.output_shape if base else input_shape, apply_preset_setup,
-                                          base.frozen if base else None)
+                                          batch_size, base.frozen if base else None)
     if base_problem:
         st.sidebar.error(base_problem)
     error = error or (StackError(None, base_problem) if base_problem else None)
     if error is None and base is None:
-        show_architecture(infos, input_shape)
+        show_architecture(infos, input_shape, batch_size)
     settings = training_settings(dataset_name)
     problem = slot_problem()
     if problem:

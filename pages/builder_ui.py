@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from playground.costs import layer_costs
 from playground.layers import (
     LAYER_TYPES,
     TYPE_TITLES,
@@ -22,6 +23,7 @@ from playground.layers import (
     trace_shapes,
 )
 from playground.presets import PRESET_SETUPS, PRESETS, preset
+from playground.text import megabytes, short_count
 
 STARTING_PRESET = "Fast default"
 EMPTY_STACK = "Empty stack"
@@ -101,13 +103,21 @@ def type_title(layer_type: str) -> str:
     return TYPE_TITLES.get(layer_type, layer_type)
 
 
-def layer_label(index: int, spec: dict, infos: list, error: StackError | None) -> str:
+FLOP_NOTE = ("**MACs** are multiply-adds for one image going forward: one product added to a sum. "
+             "A FLOP is half of one (papers that quote FLOPs count about twice as many). A convolution "
+             "does a multiply-add for every weight of its kernel at every position of its output, so the "
+             "first convolutions, on the largest maps, usually cost the most, though the Dense layers "
+             "hold most of the parameters. Training costs about three times the forward pass.")
+
+
+def layer_label(index: int, spec: dict, infos: list, costs: list, error: StackError | None) -> str:
     title = type_title(spec["type"])
     if error is not None and error.index == index:
         return f":red[**{index + 1}. {title}** ⚠]"
     if index < len(infos):
         shape = shape_text(infos[index].output_shape)
-        return f"**{index + 1}. {title}** → {shape} · {infos[index].params:,} params"
+        return (f"**{index + 1}. {title}** → {shape} · {infos[index].params:,} params · "
+                f"{short_count(costs[index].multiply_adds)} MACs")
     return f"**{index + 1}. {title}**"
 
 
@@ -118,10 +128,14 @@ def inner_layers(info) -> None:
     st.caption(f"{len(info.inner)} layers inside · {info.params:,} parameters in all")
 
 
-def layer_editor(index: int, item: dict, infos: list, error: StackError | None) -> None:
+def layer_editor(index: int, item: dict, infos: list, costs: list, error: StackError | None,
+                 batch_size: int) -> None:
     count = len(st.session_state.builder_layers)
-    with st.expander(layer_label(index, item["spec"], infos, error)):
+    with st.expander(layer_label(index, item["spec"], infos, costs, error)):
         st.caption(describe_settings(item["spec"]) or "no settings")
+        if index < len(costs):
+            st.caption(f"{costs[index].multiply_adds:,} multiply-adds per image · about "
+                       f"{megabytes(costs[index].training_bytes)} to train at batch {batch_size}")
         if index < len(infos) and infos[index].inner:
             inner_layers(infos[index])
         for name in LAYER_TYPES[item["spec"]["type"]]:
@@ -146,11 +160,12 @@ def traced(stack: list[dict], input_shape) -> tuple[list, StackError | None]:
     return infos, error
 
 
-def sidebar_builder(input_shape, apply_setup, frozen_params: int | None = None
+def sidebar_builder(input_shape, apply_setup, batch_size: int, frozen_params: int | None = None
                     ) -> tuple[list[dict], list, StackError | None]:
     """Render the builder for inputs of `input_shape`; return the stack, its layer infos and
     its first error. A preset that brings a data set and training passes them to `apply_setup`.
-    With `frozen_params`, the stack is a new head on a frozen base of that many parameters."""
+    Costs are shown for batches of `batch_size`. With `frozen_params`, the stack is a new head
+    on a frozen base of that many parameters."""
     if "builder_layers" not in st.session_state:
         load_preset(STARTING_PRESET)
     with st.sidebar:
@@ -166,8 +181,9 @@ def sidebar_builder(input_shape, apply_setup, frozen_params: int | None = None
             item["spec"] = current_spec(item)
         stack = [item["spec"] for item in st.session_state.builder_layers]
         infos, error = traced(stack, input_shape)
+        costs = layer_costs(infos, input_shape, batch_size)
         for index, item in enumerate(st.session_state.builder_layers):
-            layer_editor(index, item, infos, error)
+            layer_editor(index, item, infos, costs, error, batch_size)
         add_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
         add_column.selectbox("New layer", list(LAYER_TYPES), key="builder_new_layer", format_func=type_title)
         button_column.button("", icon=":material/add:", help="Add this layer at the end",
@@ -179,4 +195,8 @@ def sidebar_builder(input_shape, apply_setup, frozen_params: int | None = None
         else:
             st.success(f"Head: {len(stack)} layers · {total_params(infos):,} trainable parameters · "
                        f"{frozen_params:,} frozen in the base")
+        if error is None:
+            st.caption(f"{short_count(sum(cost.multiply_adds for cost in costs))} multiply-adds per image · "
+                       f"about {megabytes(sum(cost.training_bytes for cost in costs))} to train at batch "
+                       f"{batch_size}", help=FLOP_NOTE)
     return stack, infos, error

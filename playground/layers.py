@@ -315,18 +315,18 @@ def _tensor_text(shape: tuple) -> str:
     return f"a {len(shape)}-D tensor of shape {shape_text(shape)}"
 
 
-def summary_rows(infos: list[LayerInfo]) -> list[dict]:
-    """One row per layer for a table: name, type, settings, output shape, parameters."""
-    return [
-        {
-            "#": info.index + 1,
-            "layer": info.name,
-            "settings": describe_settings(info.spec),
-            "output shape": shape_text(info.output_shape),
-            "parameters": info.params,
-        }
-        for info in infos
-    ]
+def summary_rows(infos: list[LayerInfo], costs=None) -> list[dict]:
+    """One row per layer for a table: name, type, settings, output shape, parameters, and with
+    `costs` (playground.costs.layer_costs) its multiply-adds and training memory."""
+    rows = []
+    for position, info in enumerate(infos):
+        row = {"#": info.index + 1, "layer": info.name, "settings": describe_settings(info.spec),
+               "output shape": shape_text(info.output_shape), "parameters": info.params}
+        if costs is not None:
+            row["multiply-adds"] = costs[position].multiply_adds
+            row["training memory (MB)"] = round(costs[position].training_bytes / 2**20, 2)
+        rows.append(row)
+    return rows
 
 
 def describe_settings(spec: dict) -> str:

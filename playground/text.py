@@ -27,3 +27,16 @@ def duration(seconds: float) -> str:
     if seconds <= 90:
         return f"{max(10, math.ceil(seconds / 10) * 10)} s"
     return f"{math.ceil(seconds / 60)} min"
+
+
+def short_count(number: float) -> str:
+    """A large count in three figures at most: 950, 346 k, 1.14 M, 2.3 G."""
+    for limit, suffix in ((1e9, " G"), (1e6, " M"), (1e3, " k")):
+        if abs(number) >= limit:
+            value = number / limit
+            return f"{value:.3g}{suffix}"
+    return f"{number:.0f}"
+
+
+def megabytes(size: float) -> str:
+    return f"{size / 2**20:,.1f} MB" if size < 10 * 2**20 else f"{size / 2**20:,.0f} MB"

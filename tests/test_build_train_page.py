@@ -252,3 +252,15 @@ def test_a_head_trains_on_the_frozen_digit_base_then_fine_tunes(page):
     assert not any(item.key == "fine_tune" for item in page.button), "fine-tuned once"
     widget(page.sidebar.selectbox, "Start from a trained network").select("none").run()
     assert sidebar_status(page).startswith("9 layers"), "the whole network comes back"
+
+
+def test_each_layer_shows_its_multiply_adds_and_the_network_its_total(page):
+    labels = [item.label for item in page.sidebar.expander]
+    assert labels[0].endswith("→ 24 × 24 × 24 · 624 params · 346 k MACs")  # 24·24·24·25 = 345,600
+    assert labels[3].endswith("· 691 k MACs")  # 10·10·32 outputs × 3·3·24 = 691,200
+    total = [item for item in page.sidebar.caption if "multiply-adds per image" in item.value][-1]
+    # 345,600 + 13,824 + 3,456 + 691,200 + 3,200 + 800 + 0 + 102,400 + 1,280 (the layers above)
+    assert total.value.startswith("1.16 M multiply-adds per image · about ")
+    assert "MACs** are multiply-adds" in total.proto.help
+    table = next(item for item in page.dataframe if "multiply-adds" in item.value.columns).value
+    assert int(table["multiply-adds"].iloc[0]) == 345_600
