@@ -15,6 +15,7 @@ from pages.common import (
     session_connected_check,
 )
 from pages.model_files import keep_the_work
+from pages.share_ui import keep_link_current, open_shared_link, share_button
 from pages.training_results import show_results
 from pages.training_settings_ui import (
     SETTINGS_KEY,
@@ -244,6 +245,7 @@ def offer_fine_tuning(job: TrainingJob, snapshot) -> None:
 def main() -> None:
     route_through_app()
     st.title("Build & Train")
+    open_shared_link(apply_preset_setup)
     dataset_name = dataset_choice()
     input_shape = DATASETS[dataset_name]["image_shape"]
     base, base_problem = chosen_base(dataset_name)
@@ -256,6 +258,8 @@ def main() -> None:
     if error is None and base is None:
         show_architecture(infos, input_shape, batch_size)
     settings = training_settings(dataset_name)
+    shareable = base is None and error is None
+    share_button(keep_link_current(stack, dataset_name, saved_settings(), shareable))
     problem = slot_problem()
     if problem:
         st.error(problem)

@@ -27,6 +27,7 @@ from playground.text import megabytes, short_count
 
 STARTING_PRESET = "Fast default"
 EMPTY_STACK = "Empty stack"
+SHARED_STACK = "From a shared link"  # shown while the stack is the one a link brought
 
 
 def new_uid() -> int:
@@ -172,6 +173,8 @@ def sidebar_builder(input_shape, apply_setup, batch_size: int, frozen_params: in
         if frozen_params is None:
             st.header("Network")
             choices = [*PRESETS, EMPTY_STACK]
+            if st.session_state.builder_preset == SHARED_STACK:
+                choices.append(SHARED_STACK)
             st.selectbox("Start from", choices, index=choices.index(st.session_state.builder_preset),
                          key="builder_preset_choice", on_change=choose_preset, args=(apply_setup,))
         else:

@@ -264,3 +264,43 @@ def test_each_layer_shows_its_multiply_adds_and_the_network_its_total(page):
     assert "MACs** are multiply-adds" in total.proto.help
     table = next(item for item in page.dataframe if "multiply-adds" in item.value.columns).value
     assert int(table["multiply-adds"].iloc[0]) == 345_600
+
+
+def test_the_url_holds_the_network_and_a_fresh_session_opens_it(small_data_dir, monkeypatch):
+    from pages.common import dataset
+    from playground.data import DATA_DIR_VARIABLE
+
+    monkeypatch.setenv(DATA_DIR_VARIABLE, str(small_data_dir))
+    dataset.clear()
+    teacher = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    teacher.run()
+    teacher.switch_page(PAGE).run()
+    widget(teacher.sidebar.selectbox, "Start from").select("Slides: Conv32 → Conv64 → Conv64 → Dense64").run()
+    widget(teacher.number_input, "Epochs").set_value(4).run()
+    link = {key: teacher.query_params[key] for key in teacher.query_params}
+    assert link["net"].startswith("c~p~c-f64") and link["ep"] == "4"
+    assert any(item.proto.popover.label == "Copy link" for item in teacher.get("popover"))
+
+    learner = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in link.items():
+        learner.query_params[key] = value
+    learner.run()
+    learner.switch_page(PAGE).run()
+    assert not learner.exception, learner.exception
+    assert sidebar_status(learner) == "8 layers · 93,322 parameters"
+    assert widget(learner.number_input, "Epochs").value == 4
+    assert widget(learner.sidebar.selectbox, "Start from").value == "From a shared link"
+    assert [item["spec"] for item in learner.session_state["builder_layers"]] == \
+        [item["spec"] for item in teacher.session_state["builder_layers"]]
+    dataset.clear()
+
+
+def test_a_hostile_link_leaves_the_default_network_and_says_why():
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.query_params["net"] = "c-f<script>alert(1)</script>~d"
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not app.exception
+    assert "is not written as the playground writes layers" in app.warning[0].value
+    assert "The default network is shown instead" in app.warning[0].value
+    assert sidebar_status(app) == f"9 layers · {FAST_DEFAULT_PARAMETERS:,} parameters"
