@@ -64,7 +64,7 @@ def watched_run(train_images: int) -> tuple[float, list[tuple[float, int]]]:
         page.get_by_text("press Train").wait_for()
         fill_number(page, "Epochs", EPOCHS)
         page.wait_for_timeout(500)
-        page.get_by_role("button", name="Train").click()
+        page.get_by_role("button", name="Train", exact=True).click()
         page.get_by_text("images/s").first.wait_for()
         browser_cpu = chromium_cpu_seconds()
         updates: list[tuple[float, int]] = []

@@ -123,7 +123,7 @@ def memory(weights: str, folder: str, cifar: bool) -> None:
             trainer.get_by_text("310,026 parameters").wait_for()
         fill_number(trainer, "Epochs", 1 if cifar else 2)
         trainer.wait_for_timeout(500)
-        trainer.get_by_role("button", name="Train").click()
+        trainer.get_by_role("button", name="Train", exact=True).click()
         trainer.get_by_text("images/s").first.wait_for()
         print(f"  training started:      {memory_kb(pid, 'VmRSS') / 1024:.0f} MiB")
         viewer = open_page(browser, f"{url}/photos", timeout_ms=300_000)

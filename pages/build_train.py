@@ -219,7 +219,8 @@ def publish_model(job: TrainingJob, snapshot) -> None:
     # A copy: Continue trains job.model on another thread while Draw and Inspect call this one.
     st.session_state[SESSION_MODEL_KEY] = Classifier(
         copy_model(job.model), "Your model", job.data.class_names,
-        description=model_description(st.session_state.training_dataset, snapshot.evaluation.accuracy))
+        description=model_description(st.session_state.training_dataset, snapshot.evaluation.accuracy),
+        moments=snapshot.moments)
 
 
 def offer_fine_tuning(job: TrainingJob, snapshot) -> None:

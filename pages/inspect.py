@@ -23,6 +23,7 @@ from playground.inspection import (
 )
 from playground.layers import shape_text
 from playground.model import as_probabilities
+from playground.moments import first_convolution, maps_at
 from playground.saliency import integrated_gradients
 
 INPUT_SIDE = 168  # six screen pixels per input pixel for a digit, five for a CIFAR photo
@@ -171,12 +172,16 @@ def saliency_for(classifier, digit: np.ndarray, best: int) -> np.ndarray:
     return kept[1]
 
 
-def show_filters(model) -> None:
+def show_filters(classifier, image: np.ndarray | None) -> None:
+    model = classifier.model
     kernels = conv_kernels(model)
     if not kernels:
         st.info("This model has no convolution layers, so it has no filters to show.")
         return
     name, first = kernels[0]
+    moment = chosen_moment(classifier)
+    if moment is not None:
+        first = moment.weights[0]
     if first.shape[2] == 3:
         picture = colour_filters(first)
         st.markdown(f"**{name}**: its {first.shape[-1]} filters of {first.shape[0]}×{first.shape[1]}, each a "
@@ -187,8 +192,27 @@ def show_filters(model) -> None:
         st.markdown(f"**{name}**: its {first.shape[-1]} kernels of {first.shape[0]}×{first.shape[1]}, "
                     "one per filter. Red weights add, blue ones subtract, white is 0.")
         st.plotly_chart(kernel_figure(tile(filter_kernels(first))), config={"displayModeBar": False})
+    if moment is not None and image is not None:
+        maps = maps_at(moment, first_convolution(model), image)
+        st.markdown(f"**What these filters make of the input** at that moment: {maps.shape[-1]} maps")
+        show_maps(maps)
     if len(kernels) > 1:
         show_deeper_filter(kernels[1:])
+
+
+def chosen_moment(classifier):
+    """A moment of the model's training, picked on a slider, or None (today's weights only)."""
+    moments = classifier.moments
+    if len(moments) < 2:
+        return None
+    labels = [moment.label for moment in moments]
+    label = st.select_slider("Training moment", labels, value=labels[-1], key="inspect_moment",
+                             help="The first layer's filters, and what they make of the input, as they were "
+                                  "at that point of the training: watch noise turn into edge detectors.")
+    moment = moments[labels.index(label)]
+    st.caption(f"{len(moments)} moments kept while it trained, {moment.nbytes:,} bytes each (the first "
+               f"layer's {sum(weight.size for weight in moment.weights):,} weights).")
+    return moment
 
 
 def show_deeper_filter(kernels) -> None:
@@ -213,7 +237,7 @@ def main() -> None:
         if digit is not None:
             show_walkthrough(classifier, digit)
     with filters_tab:
-        show_filters(classifier.model)
+        show_filters(classifier, digit)
 
 
 main()

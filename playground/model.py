@@ -115,6 +115,7 @@ class Classifier:
     title: str
     class_names: tuple[str, ...]
     description: str = ""
+    moments: tuple = ()  # the first layer's weights during its training (playground.moments)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _probe: ActivationProbe | None = field(default=None, repr=False)
     from_logits: bool = field(init=False)

@@ -28,6 +28,7 @@ from playground.data import Dataset
 from playground.evaluation import Evaluation, evaluate
 from playground.memory import collect_and_release, limit_malloc_arenas
 from playground.model import outputs_probabilities
+from playground.moments import Moment, MomentRecorder
 from playground.queue import TrainingQueue, training_queue
 
 REPORT_INTERVAL_SECONDS = 0.1  # batch metrics reach the buffer at most this often
@@ -138,6 +139,7 @@ class JobSnapshot:
     stop_reason: str | None = None  # "closed" when the job stopped because its page went away
     place_in_line: int | None = None  # while queued: 1 = next to start
     seconds_to_wait: float | None = None  # while queued, when the server has a speed to go by
+    moments: tuple[Moment, ...] = ()  # the first layer's weights along the way (playground.moments)
 
     @property
     def active(self) -> bool:
@@ -206,6 +208,7 @@ class StreamingCallback(keras.callbacks.Callback):
         self.reported = (0, 0.0, 0.0)
 
     def on_train_batch_begin(self, batch, logs=None):
+        self.job.keep_moment(self.epoch, batch)  # here, on the training thread, between two updates
         now = time.perf_counter()
         if now - self.last_owner_check >= OWNER_CHECK_SECONDS:
             self.last_owner_check = now
@@ -235,13 +238,15 @@ class StreamingCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.job.batches_per_epoch < PRECISE_BATCH_NORM_BELOW:
             recalibrate_batch_norm(self.model, self.job.x_train)  # before this epoch's validation
+        self.job.keep_moment(epoch, None)
         self.job.record_epoch(epoch, logs or {}, self.job.validate())
 
 
 class TrainingJob:
     """One session's training run: start, stop, continue, and read its snapshot."""
 
-    def __init__(self, model: keras.Model, data: Dataset, settings: TrainingSettings):
+    def __init__(self, model: keras.Model, data: Dataset, settings: TrainingSettings,
+                 keep_moments: bool = True):
         self.model = model
         self.data = data
         self.settings = settings.checked(len(data.x_train))
@@ -257,6 +262,7 @@ class TrainingJob:
         self.x_train, self.y_train, self.x_validation, self.y_validation = split(data, self.settings)
         self.batches_per_epoch = batches_per_epoch(len(self.x_train), self.settings.batch_size)
         compile_for_training(model, self.settings, self.batches_per_epoch)
+        self._moments = MomentRecorder(model, self.batches_per_epoch) if keep_moments else None
 
     @property
     def stop_requested(self) -> bool:
@@ -266,6 +272,16 @@ class TrainingJob:
     def batches_done(self) -> int:
         """Batches trained so far, over every start of this job."""
         return self._buffer.batches_done
+
+    def keep_moment(self, epoch: int, batch: int | None) -> None:
+        """Keep the first layer's weights before `batch` of `epoch`, or at its end (batch None)."""
+        if self._moments is None:
+            return
+        with self._buffer.lock:
+            if batch is None:
+                self._moments.after_epoch(epoch)
+            else:
+                self._moments.before_batch(epoch, batch)
 
     def count_batch(self) -> None:
         self._buffer.batches_done += 1
@@ -351,6 +367,7 @@ class TrainingJob:
                 batch_points=tuple(buffer.batch_points), epoch_points=tuple(buffer.epoch_points),
                 evaluation=buffer.evaluation, error=buffer.error,
                 training_seconds=buffer.training_seconds, stop_reason=buffer.stop_reason,
+                moments=tuple(self._moments.moments) if self._moments is not None else (),
             )
         if snapshot.state == "queued" and queue is not None:
             snapshot = replace(snapshot, place_in_line=queue.place(self),

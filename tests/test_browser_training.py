@@ -24,7 +24,7 @@ def test_training_charts_grow_live_and_results_appear(browser, mnist):
         fill_number(page, "Epochs", 2)
         fill_number(page, "Batch size", 32)
         page.wait_for_timeout(500)
-        page.get_by_role("button", name="Train").click()
+        page.get_by_role("button", name="Train", exact=True).click()
         page.get_by_text("images/s").first.wait_for()
         seen = []
         deadline = time.monotonic() + 120
@@ -82,7 +82,7 @@ def test_the_fast_cifar_preset_trains_in_colour_and_names_its_classes(browser, t
         fill_number(page, "Training images", 800)
         fill_number(page, "Epochs", 1)
         page.wait_for_timeout(500)
-        page.get_by_role("button", name="Train").click()
+        page.get_by_role("button", name="Train", exact=True).click()
         try:
             page.get_by_text("Test accuracy").wait_for(timeout=CIFAR_TIMEOUT_MS)
         finally:

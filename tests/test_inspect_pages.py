@@ -240,3 +240,31 @@ def test_saliency_shows_integrated_gradients_and_can_be_hidden(default_classifie
     assert shown.sum() == pytest.approx(change, abs=0.02)
     assert heatmap["zmax"] == pytest.approx(np.abs(shown).max(), rel=1e-6)  # a scale symmetric about 0
     assert "red: raised p(7), blue: lowered it" in [item.value for item in app.caption]
+
+
+def test_the_filters_slider_shows_the_weights_kept_at_each_moment():
+    from playground.inspection import filter_kernels, tile
+    from playground.moments import MomentRecorder
+
+    model = build_model(preset("Fast default"))
+    recorder = MomentRecorder(model, batches_per_epoch=10)
+    kernel = model.layers[1].kernel
+    recorder.before_batch(0, 0)
+    kept = []
+    for epoch in range(3):  # stand-ins for training: the kernel changes between moments
+        kernel.assign(np.random.default_rng(epoch).normal(size=kernel.shape).astype(np.float32))
+        recorder.after_epoch(epoch)
+        kept.append(np.array(kernel))
+    classifier = Classifier(model, "Your model", tuple("0123456789"), "test", moments=tuple(recorder.moments))
+    digit = np.random.default_rng(9).random((28, 28, 1)).astype(np.float32)
+    app = open_page(INSPECT, classifier, last_digit=digit)
+    slider = app.select_slider(key="inspect_moment")
+    assert slider.options == ["start", "end of epoch 1", "end of epoch 2", "end of epoch 3"]
+    for label, weights in (("end of epoch 1", kept[0]), ("start", recorder.moments[0].weights[0])):
+        slider.set_value(label).run()
+        assert not app.exception
+        heatmap = json.loads(app.tabs[1].get("plotly_chart")[0].proto.spec)["data"][0]  # the first layer's
+        np.testing.assert_allclose(np.nan_to_num(plotly_array(heatmap["z"]), nan=0.0),
+                                   np.nan_to_num(tile(filter_kernels(weights)), nan=0.0), rtol=1e-6)
+    assert any("2,496 bytes each" in item.value for item in app.caption)  # 624 weights of 4 bytes
+    assert any("What these filters make of the input" in item.value for item in app.markdown)
