@@ -60,8 +60,9 @@ def main() -> None:
           f"({moments_kept * moment_bytes(layer) / 1024:.1f} kB in all)")
     largest = keras.layers.Conv2D(1024, 28)
     largest.build((None, 28, 28, 3))
-    print(f"  the largest first layer allowed (1,024 filters of 28 × 28 × 3): {moment_bytes(largest) / 2**20:.1f} MB "
-          f"a moment, {moments_allowed(largest)} kept within the {MOMENTS_BUDGET_BYTES / 2**20:.0f} MB budget")
+    size, budget = moment_bytes(largest) / 2**20, MOMENTS_BUDGET_BYTES / 2**20
+    print(f"  the largest first layer allowed (1,024 filters of 28 × 28 × 3): {size:.1f} MB a moment, "
+          f"{moments_allowed(largest)} kept within the {budget:.0f} MB budget")
 
 
 if __name__ == "__main__":
