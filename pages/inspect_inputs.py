@@ -83,12 +83,15 @@ def uploaded_photo(input_shape) -> np.ndarray | None:
 
 def choose_input(classifier) -> np.ndarray | None:
     """The input to walk through: a digit model offers the last drawing too; a photo model
-    (CIFAR-10's colour input) takes test photos and uploads, made to fit its input."""
+    (CIFAR-10's colour input) takes test photos and uploads, made to fit its input. With
+    nothing drawn yet, the page opens on a test image, so the layers show at once."""
     input_shape = classifier.input_shape
     sources = DIGIT_SOURCES if classifier.reads_drawings else PHOTO_SOURCES
-    source = st.segmented_control("Input", sources, default=sources[0], key="inspect_source") or sources[0]
+    drawn = classifier.reads_drawings and st.session_state.get(LAST_DIGIT_KEY) is not None
+    first = "Last drawing" if drawn else "Test image"
+    source = st.segmented_control("Input", sources, default=first, key="inspect_source") or first
     if source not in sources:  # kept from a digit model's visit
-        source = sources[0]
+        source = first
     if source == "Last drawing":
         return last_drawing()
     if source == "Test image":

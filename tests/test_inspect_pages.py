@@ -54,8 +54,12 @@ def written_digit_one() -> Image.Image:
     return image
 
 
-def test_inspect_asks_for_a_drawing_when_there_is_none():
+def test_a_first_visit_opens_on_a_test_image_with_every_layer(mnist, default_classifier):
     app = open_page(INSPECT)
+    assert app.segmented_control(key="inspect_source").value == "Test image"
+    assert any(f"true label **{mnist.y_test[0]}**" in item.value for item in app.caption)
+    assert len(layer_headings(app)) == len(default_classifier.model.layers) - 1
+    app.segmented_control(key="inspect_source").set_value("Last drawing").run()
     assert "No drawing yet" in app.info[0].value
     assert not layer_headings(app)
 
