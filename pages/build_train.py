@@ -27,6 +27,7 @@ from pages.training_settings_ui import (
 from pages.transfer_ui import BASE_TITLES, SCRATCH, base_choice, base_summary, make_base, show_base
 from playground.costs import check_budget, layer_costs
 from playground.data import DATASETS, DataFormatError, DataUnavailableError
+from playground.describe import training_curve_text
 from playground.figures import stack_diagram, training_figure
 from playground.layers import StackError, summary_rows, trace_shapes
 from playground.model import Classifier, build_model, copy_model
@@ -177,8 +178,10 @@ def progress_text(snapshot) -> str:
 
 def draw_chart(snapshot, slot, frame: int) -> None:
     # A static plot skips Plotly's hover and zoom layers: much less work per live redraw.
-    slot.plotly_chart(training_figure(snapshot), key=f"training_chart_{frame}",
-                      config={"staticPlot": snapshot.active, "displayModeBar": False})
+    with slot.container():
+        st.plotly_chart(training_figure(snapshot), key=f"training_chart_{frame}",
+                        config={"staticPlot": snapshot.active, "displayModeBar": False})
+        st.caption(training_curve_text(snapshot.batch_points, snapshot.epoch_points))
 
 
 def follow_training(job: TrainingJob):

@@ -5,7 +5,9 @@ import streamlit as st
 from PIL import Image
 
 from pages.canvas import digit_canvas
-from pages.common import LAST_DIGIT_KEY, classifier_or_stop, default_classifier, route_through_app
+from pages.common import LAST_DIGIT_KEY, classifier_or_stop, dataset, default_classifier, route_through_app
+from playground.data import DataFormatError, DataUnavailableError, dataset_named_by
+from playground.describe import top_classes_text
 from playground.drawing import digit_image, preprocess_digit
 from playground.figures import probabilities_figure
 
@@ -15,14 +17,38 @@ PREVIEW_SIDE = 168  # six screen pixels per model pixel
 
 
 def drawing_canvas() -> np.ndarray | None:
-    """The canvas and its Clear button; returns the RGBA drawing, if any."""
+    """The canvas, its Clear button, and a test image for those who cannot draw; returns the
+    RGBA drawing, if any."""
     st.session_state.setdefault("canvas_generation", 0)
     key = f"digit_canvas_{st.session_state.canvas_generation}"
     drawing = digit_canvas(CANVAS_SIDE, STROKE_WIDTH, key=key)
-    if st.button("Clear", icon=":material/ink_eraser:", key="clear_canvas"):
+    clear, pick = st.columns(2)
+    if clear.button("Clear", icon=":material/ink_eraser:", key="clear_canvas"):
         st.session_state.canvas_generation += 1  # the canvas only clears when its key changes
+        st.session_state.pop("draw_test_pick", None)
+        st.rerun()
+    if pick.button("Pick a test image", icon=":material/shuffle:", key="draw_test_image",
+                   help="A random image from the model's test set, for when drawing is not an option."):
+        st.session_state.draw_test_pick = int(np.random.default_rng().integers(2**31))
+        st.session_state.canvas_generation += 1  # a fresh canvas: the test image shows, not an old drawing
         st.rerun()
     return drawing
+
+
+def test_digit(classifier) -> np.ndarray | None:
+    """The picked test image of the model's data set, if any, with its true label in words."""
+    pick = st.session_state.get("draw_test_pick")
+    if pick is None:
+        return None
+    try:
+        data = dataset(dataset_named_by(classifier.class_names))
+    except (DataUnavailableError, DataFormatError) as error:
+        st.error(str(error))
+        return None
+    index = pick % len(data.x_test)
+    st.caption(f"{data.title} test image {index}, true label **{data.class_names[data.y_test[index]]}**. "
+               "Draw on the canvas to use your own instead.")
+    return data.x_test[index]
 
 
 def show_prediction(classifier, digit: np.ndarray) -> None:
@@ -31,8 +57,10 @@ def show_prediction(classifier, digit: np.ndarray) -> None:
     st.subheader(f"Prediction: {classifier.class_names[best]} ({probabilities[best]:.1%})")
     st.plotly_chart(probabilities_figure(probabilities, classifier.class_names),
                     config={"displayModeBar": False})
+    st.caption(f"Most likely: {top_classes_text(probabilities, classifier.class_names)}")
     preview = digit_image(digit).resize((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.NEAREST)
     st.image(preview, caption="What the model sees: 28×28 pixels, centred like MNIST",
+             alt="The drawing as the model receives it: 28 by 28 gray pixels, the digit centred",
              width=PREVIEW_SIDE)
 
 
@@ -62,6 +90,10 @@ def main() -> None:
         drawing = drawing_canvas()
     with result_column:
         digit = None if drawing is None else preprocess_digit(drawing)
+        if digit is not None:
+            st.session_state.pop("draw_test_pick", None)
+        else:
+            digit = test_digit(classifier)
         if digit is None:
             st.info("Draw a digit from 0 to 9 in the black box. The prediction appears as "
                     "soon as you lift the mouse or your finger.")

@@ -5,6 +5,7 @@ import streamlit as st
 
 from pages.common import classifier_or_stop, route_through_app
 from pages.inspect_inputs import choose_input
+from playground.describe import top_classes_text
 from playground.figures import (
     attribution_figure,
     colorize,
@@ -42,7 +43,8 @@ def grid_picture(maps: np.ndarray, columns: int) -> np.ndarray:
 
 def show_picture(container, picture: np.ndarray, scale: int, caption: str) -> None:
     """One small PNG, enlarged by the browser: far less to encode and send than a big one."""
-    container.image(picture, width=picture.shape[1] * scale, caption=caption, output_format="PNG")
+    container.image(picture, width=picture.shape[1] * scale, caption=caption, output_format="PNG",
+                    alt=f"Feature maps, {caption}")
 
 
 def grid_layout(maps: np.ndarray, width: int) -> tuple[int, int]:
@@ -125,6 +127,7 @@ def show_layer(view, classifier, probabilities: np.ndarray) -> None:
         else:
             st.plotly_chart(probabilities_figure(probabilities, classifier.class_names),
                             config={"displayModeBar": False})
+            st.caption(f"Most likely: {top_classes_text(probabilities, classifier.class_names)}")
 
 
 def show_walkthrough(classifier, digit: np.ndarray) -> None:
@@ -138,6 +141,7 @@ def show_walkthrough(classifier, digit: np.ndarray) -> None:
     best = int(np.argmax(probabilities))
     left, middle, right = st.columns([1, 1, 2])
     left.image(picture_of(digit), caption=f"input: {shape_text(digit.shape)}", width=INPUT_SIDE,
+               alt=f"The input image, {shape_text(digit.shape)} pixels",
                output_format="PNG")
     right.subheader(f"Prediction: {classifier.class_names[best]} ({probabilities[best]:.1%})")
     right.write("Below, each layer's output for this input, from the first layer to the last.")
@@ -187,7 +191,8 @@ def show_filters(classifier, image: np.ndarray | None) -> None:
         st.markdown(f"**{name}**: its {first.shape[-1]} filters of {first.shape[0]}×{first.shape[1]}, each a "
                     "small colour picture of what it looks for in the photo: its red, green and blue weights "
                     "as colours, gray for 0 (one scale for all).")
-        st.image(picture, width=min(SINGLE_WIDTH, picture.shape[1] * 12), output_format="PNG")
+        st.image(picture, width=min(SINGLE_WIDTH, picture.shape[1] * 12), output_format="PNG",
+                 alt=f"The {first.shape[-1]} first-layer filters of {name} as small colour pictures")
     else:
         st.markdown(f"**{name}**: its {first.shape[-1]} kernels of {first.shape[0]}×{first.shape[1]}, "
                     "one per filter. Red weights add, blue ones subtract, white is 0.")

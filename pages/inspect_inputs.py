@@ -51,13 +51,16 @@ def uploaded_digit() -> np.ndarray | None:
     pixels = np.asarray(picture)
     digit = preprocess_digit(pixels)
     original, ink, converted = st.columns(3)
-    original.image(picture, caption=f"{upload.name}: {picture.width}×{picture.height}", width=INPUT_SIDE)
-    ink.image(ink_image(pixels), caption="gray, ink made bright", width=INPUT_SIDE, clamp=True)
+    original.image(picture, caption=f"{upload.name}: {picture.width}×{picture.height}", width=INPUT_SIDE,
+                   alt=f"The uploaded picture {upload.name}")
+    ink.image(ink_image(pixels), caption="gray, ink made bright", width=INPUT_SIDE, clamp=True,
+              alt="The picture in gray, its ink made bright on dark")
     if digit is None:
         converted.warning(f"{upload.name}: no digit found. The picture looks blank; upload one with a "
                           "dark digit on a light background, or a light one on dark.")
     else:
         converted.image(digit_image(digit), caption="28×28, centred like MNIST", width=INPUT_SIDE,
+                        alt="The digit as the model receives it: 28 by 28 pixels, centred",
                         output_format="PNG")
     return digit
 
@@ -75,8 +78,10 @@ def uploaded_photo(input_shape) -> np.ndarray | None:
         return None
     photo = photo_input(picture, input_shape)
     original, converted, _ = st.columns(3)
-    original.image(picture, caption=f"{upload.name}: {picture.width}×{picture.height}", width=INPUT_SIDE)
+    original.image(picture, caption=f"{upload.name}: {picture.width}×{picture.height}", width=INPUT_SIDE,
+                   alt=f"The uploaded photo {upload.name}")
     converted.image(picture_of(photo), caption=f"{input_shape[0]}×{input_shape[1]}, what the model sees",
+                    alt=f"The photo's centre, scaled to {input_shape[0]} by {input_shape[1]} pixels",
                     width=INPUT_SIDE)
     return photo
 

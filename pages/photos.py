@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from pages.common import SESSION_MODEL_KEY, photo_classifier, route_through_app
+from playground.describe import top_classes_text
 from playground.figures import colorize, top_classes_figure
 from playground.imagenet import INPUT_SIDE, WeightsUnavailableError, heatmap_overlay, weights_source
 from playground.images import UPLOAD_TYPES, ImageError, open_picture, photo_input, picture_of
@@ -60,10 +61,12 @@ def show_own_model(own, picture, upload) -> None:
     best = int(top[0])
     st.markdown(f"**{own.title}** ({own.description}): {own.class_names[best]} ({probabilities[best]:.1%})")
     small, chart = st.columns([1, 2.5])
-    small.image(picture_of(pixels), caption="what it sees", width=96, output_format="PNG")
+    small.image(picture_of(pixels), caption="what it sees", width=96, output_format="PNG",
+                alt=f"The photo scaled to your model's {own.input_shape[0]} by {own.input_shape[1]} pixels")
     chart.plotly_chart(top_classes_figure([own.class_names[index] for index in top],
                                           [float(probabilities[index]) for index in top]),
                        config={"displayModeBar": False}, key=f"own_top3_{upload.file_id}")
+    chart.caption(f"Top 3: {top_classes_text(probabilities, own.class_names)}")
 
 
 def show_photo(classifier, upload, own=None) -> None:
@@ -81,19 +84,24 @@ def show_photo(classifier, upload, own=None) -> None:
         best = result.top[0]
         st.markdown(f"#### Top-1: {best.name} ({best.probability:.1%})")
         photo_column, looked_column, chart_column = st.columns([1, 1, 1.5])
-        photo_column.image(thumbnail(picture), caption=upload.name, width="stretch")
+        photo_column.image(thumbnail(picture), caption=upload.name, width="stretch",
+                           alt=f"The uploaded photo {upload.name}")
         looked_column.image(heatmap_overlay(result.crop, result.heatmap), width="stretch",
+                            alt=f"Grad-CAM heatmap over the photo's centre for {best.name}",
                             caption=f"Grad-CAM: where the photo raised the score of “{best.name}” "
                                     "(yellow), on the 224×224 centre ResNet50 saw")
         chart_column.plotly_chart(top_classes_figure([item.name for item in result.top],
                                                      [item.probability for item in result.top]),
                                   config={"displayModeBar": False}, key=f"top3_{upload.file_id}")
+        top = ", ".join(f"{item.name} {item.probability:.1%}" for item in result.top)
+        chart_column.caption(f"Top 3: {top}")
         show_early_maps(result.early_maps)
 
 
 def show_early_maps(maps) -> None:
     grid = colorize(feature_map_grid(maps[..., :EARLY_MAPS_SHOWN], columns=EARLY_MAPS_SHOWN // 2, gap=3))
     st.image(grid, width="stretch", output_format="JPEG",
+             alt=f"{EARLY_MAPS_SHOWN} feature maps of 112 by 112 after ResNet50's first convolution",
              caption=f"Inside: {EARLY_MAPS_SHOWN} of the 64 maps after ResNet50's first convolution "
                      "(112×112). Like a small CNN's first layer on Inspect, they respond to edges and "
                      "colours.")

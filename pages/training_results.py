@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from playground.describe import largest_mistakes_text, weakest_classes_text
 from playground.evaluation import worst_cell
 from playground.figures import confusion_figure, per_class_figure
 
@@ -14,7 +15,7 @@ def image_grid(images: np.ndarray, captions: list[str]) -> None:
     for start in range(0, len(images), GRID_COLUMNS):
         for column, image, caption in zip(st.columns(GRID_COLUMNS), images[start:start + GRID_COLUMNS],
                                           captions[start:start + GRID_COLUMNS], strict=False):
-            column.image(image, caption=caption, width="stretch", clamp=True)
+            column.image(image, caption=caption, width="stretch", clamp=True, alt=f"Test image {caption}")
 
 
 def start_at_worst_cell(evaluation) -> None:
@@ -41,9 +42,11 @@ def show_results(snapshot, data) -> None:
     loss.metric("Test loss", f"{evaluation.loss:.4f}")
     seconds.metric("Training time", f"{snapshot.training_seconds:.1f} s")
     st.plotly_chart(per_class_figure(evaluation.per_class_accuracy, names))
+    st.caption(f"Lowest accuracy: {weakest_classes_text(evaluation.per_class_accuracy, names)}")
     matrix, cell = st.columns([3, 2])
     matrix.plotly_chart(confusion_figure(evaluation.confusion, names), on_select=select_clicked_cell,
                         selection_mode="points", key="confusion_chart", config={"displayModeBar": False})
+    matrix.caption(f"Most frequent mistakes: {largest_mistakes_text(evaluation.confusion, names)}")
     with cell:
         st.markdown("**Which images land in a cell?** Click a cell, or pick a true and a predicted class.")
         start_at_worst_cell(evaluation)

@@ -194,3 +194,18 @@ def test_the_private_streamlit_api_the_app_relies_on_is_still_there():
     assert "self._scriptrunner" in inspect.getsource(AppSession.__init__)
     assert "self._script_thread" in inspect.getsource(script_runner.ScriptRunner.__init__)
     assert callable(getattr(script_runner, "_mpa_v1", None))  # tests/apptest_routing.py
+
+
+def test_draw_offers_a_test_image_to_those_who_cannot_draw(canvas_drawing, mnist, default_classifier):
+    app = run_page("pages/draw.py")
+    app.button(key="draw_test_image").click().run()
+    assert not app.exception, app.exception
+    caption = next(item.value for item in app.caption if "MNIST test image" in item.value)
+    index = int(caption.split("test image ")[1].split(",")[0])
+    label = mnist.class_names[mnist.y_test[index]]
+    assert f"true label **{label}**" in caption
+    expected = np.asarray(default_classifier.model(mnist.x_test[index][np.newaxis], training=False))[0]
+    best = int(expected.argmax())
+    assert app.subheader[0].value == f"Prediction: {best} ({expected[best]:.1%})"
+    assert any(item.value.startswith(f"Most likely: {best} ") for item in app.caption)
+    assert app.session_state["last_digit"] is not None, "Inspect can follow the picked image"
