@@ -26,11 +26,14 @@ RUN_AXE = """async () => {
 
 
 def wait_until_idle(page) -> None:
-    """Streamlit fades the page while a script runs: axe must judge the page at rest."""
+    """Streamlit fades the page while a script runs, and shows its status widget (with a Stop
+    button): axe and the keyboard must meet the page at rest."""
     page.get_by_test_id("stMainBlockContainer").wait_for()
-    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]') && !document"
-                           ".querySelector('[data-testid=\"stStatusWidget\"] [aria-label*=\"unning\"]')")
-    page.wait_for_timeout(1500)
+    page.wait_for_timeout(500)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
+                           "!document.querySelector('[data-testid=\"stSpinner\"]') && "
+                           "!document.querySelector('[data-stale=\"true\"]')")
+    page.wait_for_timeout(1000)
 
 
 def audit(page) -> list[dict]:
@@ -74,3 +77,37 @@ def test_no_page_has_critical_or_serious_accessibility_findings(browser, resnet5
             page.close()
     findings = {state: found for state, found in findings.items() if found}
     assert not findings, findings
+
+
+def tab_to(page, name: str, presses: int = 80) -> None:
+    """Press Tab until the focused element is the button called `name`, as a keyboard user would."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("() => document.activeElement ? document.activeElement.innerText.trim() : ''")
+        if focused.split("\n")[-1] == name:  # after the icon's name, if the button has one
+            return
+    raise AssertionError(f"{name!r} could not be reached with the Tab key (last: {focused!r})")
+
+
+def test_draw_and_training_work_by_keyboard_alone(browser, mnist):
+    with streamlit_server(ROOT) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(90_000)
+        page.goto(f"{url}/draw")
+        page.get_by_text("Draw a digit from 0 to 9").wait_for()
+        wait_until_idle(page)
+        tab_to(page, "Pick a test image")
+        page.keyboard.press("Enter")
+        page.get_by_text("Prediction:").wait_for()
+        page.goto(f"{url}/build_train")
+        page.get_by_text("press Train").wait_for()
+        wait_until_idle(page)
+        page.get_by_label("Training images", exact=True).focus()
+        page.keyboard.press("Control+A")
+        page.keyboard.type("600")
+        page.keyboard.press("Enter")
+        wait_until_idle(page)
+        tab_to(page, "Train")
+        page.keyboard.press("Enter")
+        page.get_by_text("Test accuracy").wait_for()
+        page.close()
