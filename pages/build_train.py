@@ -24,7 +24,15 @@ from pages.training_settings_ui import (
     saved_settings,
     training_settings,
 )
-from pages.transfer_ui import BASE_TITLES, SCRATCH, base_choice, base_summary, make_base, show_base
+from pages.transfer_ui import (
+    BASE_TITLES,
+    SCRATCH,
+    base_choice,
+    base_loading_message,
+    base_summary,
+    make_base,
+    show_base,
+)
 from playground.costs import check_budget, layer_costs
 from playground.data import DATASETS, DataFormatError, DataUnavailableError
 from playground.describe import training_curve_text
@@ -87,7 +95,8 @@ def new_model(stack: list[dict], dataset_name: str, settings: TrainingSettings):
     summary = base_summary(choice)
     check_budget(trace_shapes(stack, summary.output_shape), settings.batch_size,
                  frozen_params=summary.frozen, base_values=summary.largest_activation)
-    return transfer_model(make_base(choice), stack, seed=settings.seed)
+    with st.spinner(base_loading_message(choice)):
+        return transfer_model(make_base(choice), stack, seed=settings.seed)
 
 
 def model_description(dataset_name: str, accuracy: float) -> str:

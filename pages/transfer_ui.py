@@ -134,6 +134,14 @@ def show_base(summary: BaseSummary, dataset_name: str) -> str | None:
     return None
 
 
+def base_loading_message(choice: str) -> str:
+    if choice in IMAGENET_BASES:
+        spec = IMAGENET_BASES[choice]
+        return (f"Loading {spec['title']}. The first time, Keras downloads its ImageNet weights (about "
+                f"{spec['download_megabytes']} MB); this can take a minute…")
+    return f"Copying the convolutional part of {BASE_TITLES[choice]}…"
+
+
 def make_base(choice: str):
     """A fresh, trainable-later copy of the base for one training."""
     if choice in IMAGENET_BASES:
