@@ -58,6 +58,22 @@ def squares_dataset(train_images: int = 6000, test_images: int = 500, seed: int 
                    "made by the tests")
 
 
+def save_colour_cifar(path: Path, train_images: int, test_images: int) -> None:
+    """A small cifar10.npz in the Keras layout: each class a colour of its own, over noise."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    colours = rng.integers(0, 256, (10, 3))
+
+    def split(count):
+        labels = rng.integers(0, 10, count)
+        images = rng.integers(0, 60, (count, 32, 32, 3)) + colours[labels][:, None, None, :] * 0.7
+        return images.clip(0, 255).astype(np.uint8), labels.astype(np.uint8).reshape(-1, 1)
+
+    (x_train, y_train), (x_test, y_test) = split(train_images), split(test_images)
+    np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+
+
 def save_in_keras_layout(data, path: Path) -> None:
     """Write a Dataset as Keras' mnist.npz does: uint8 images (N, 28, 28) and uint8 labels."""
     import numpy as np

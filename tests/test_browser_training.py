@@ -6,7 +6,7 @@ import time
 
 import pytest
 from browser import chart_point_counts, choose_option, fill_number, streamlit_server
-from conftest import ROOT
+from conftest import ROOT, save_colour_cifar
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
@@ -60,18 +60,7 @@ def click_confusion_cell(page, true_class: int, predicted: int) -> None:
 
 def test_the_fast_cifar_preset_trains_in_colour_and_names_its_classes(browser, tmp_path):
     """On a small cifar10.npz made here (each class its own colour), a few hundred images."""
-    import numpy as np
-
-    rng = np.random.default_rng(0)
-    colours = rng.integers(0, 256, (10, 3))
-
-    def split(count):
-        labels = rng.integers(0, 10, count)
-        images = rng.integers(0, 60, (count, 32, 32, 3)) + colours[labels][:, None, None, :] * 0.7
-        return images.clip(0, 255).astype(np.uint8), labels.astype(np.uint8)
-
-    (x_train, y_train), (x_test, y_test) = split(1000), split(200)
-    np.savez(tmp_path / "cifar10.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    save_colour_cifar(tmp_path / "cifar10.npz", 1000, 200)
     with streamlit_server(ROOT, {"PLAYGROUND_DATA_DIR": str(tmp_path)}) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(60_000)

@@ -3,6 +3,7 @@ with a CIFAR-10 model. The data is a tiny cifar10.npz the tests make."""
 
 import numpy as np
 import pytest
+from conftest import save_colour_cifar
 from streamlit.testing.v1 import AppTest
 from test_app import APP, TIMEOUT, run_like_a_started_server  # noqa: F401 - an autouse fixture
 from test_images import encoded
@@ -16,18 +17,8 @@ CIFAR_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "
 
 @pytest.fixture(scope="module")
 def cifar_dir(tmp_path_factory):
-    """A small CIFAR-10 in the Keras layout: each class a colour of its own, over noise."""
-    rng = np.random.default_rng(0)
-    colours = rng.integers(0, 256, (10, 3))
-
-    def split(count):
-        labels = rng.integers(0, 10, count)
-        images = rng.integers(0, 60, (count, 32, 32, 3)) + colours[labels][:, None, None, :] * 0.7
-        return images.clip(0, 255).astype(np.uint8), labels.astype(np.uint8).reshape(-1, 1)
-
-    (x_train, y_train), (x_test, y_test) = split(1200), split(200)
     folder = tmp_path_factory.mktemp("cifar")
-    np.savez(folder / "cifar10.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    save_colour_cifar(folder / "cifar10.npz", 1200, 200)
     return folder
 
 
