@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playground.data import load_dataset  # noqa: E402
 from playground.model import build_model  # noqa: E402
 from playground.presets import PRESET_SETUPS, preset  # noqa: E402
-from playground.training import TrainingJob, TrainingSettings  # noqa: E402
+from playground.settings import TrainingSettings  # noqa: E402
+from playground.training import TrainingJob  # noqa: E402
 
 TARGET_ACCURACY, TARGET_SECONDS = 0.79, 600
 

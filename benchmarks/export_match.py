@@ -19,7 +19,8 @@ from playground.data import load_dataset  # noqa: E402
 from playground.export import keras_script  # noqa: E402
 from playground.model import build_model  # noqa: E402
 from playground.presets import FAST_DEFAULT_TRAINING, preset  # noqa: E402
-from playground.training import TrainingJob, TrainingSettings  # noqa: E402
+from playground.settings import TrainingSettings  # noqa: E402
+from playground.training import TrainingJob  # noqa: E402
 
 
 def main() -> None:

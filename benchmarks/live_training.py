@@ -28,7 +28,8 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from playground.data import load_dataset  # noqa: E402
 from playground.model import build_model  # noqa: E402
 from playground.presets import FAST_DEFAULT_TRAINING, preset  # noqa: E402
-from playground.training import TrainingJob, TrainingSettings  # noqa: E402
+from playground.settings import TrainingSettings  # noqa: E402
+from playground.training import TrainingJob  # noqa: E402
 
 EPOCHS = 1
 REPEATS = int(os.environ.get("REPEATS", 3))

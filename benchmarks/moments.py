@@ -25,7 +25,8 @@ from playground.data import load_dataset  # noqa: E402
 from playground.model import build_model  # noqa: E402
 from playground.moments import MOMENTS_BUDGET_BYTES, first_convolution, moment_bytes, moments_allowed  # noqa: E402
 from playground.presets import FAST_DEFAULT_TRAINING, preset  # noqa: E402
-from playground.training import TrainingJob, TrainingSettings  # noqa: E402
+from playground.settings import TrainingSettings  # noqa: E402
+from playground.training import TrainingJob  # noqa: E402
 
 PAIRS = 3
 

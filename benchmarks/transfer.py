@@ -24,7 +24,8 @@ from playground.data import load_dataset  # noqa: E402
 from playground.layers import make_layer  # noqa: E402
 from playground.model import build_model, load_default_classifier  # noqa: E402
 from playground.presets import DEFAULT_MODEL_PRESET, preset  # noqa: E402
-from playground.training import TrainingJob, TrainingSettings  # noqa: E402
+from playground.settings import TrainingSettings  # noqa: E402
+from playground.training import TrainingJob  # noqa: E402
 from playground.transfer import (  # noqa: E402
     FINE_TUNE_RATE_FACTOR,
     convolutional_part,

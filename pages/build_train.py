@@ -40,12 +40,10 @@ from playground.figures import stack_diagram, training_figure
 from playground.layers import StackError, summary_rows, trace_shapes
 from playground.model import Classifier, build_model, copy_model
 from playground.queue import training_queue
+from playground.settings import TrainingSettings
 from playground.text import duration, ordinal
 from playground.tickets import SessionToken, server_tickets
-from playground.training import (
-    TrainingJob,
-    TrainingSettings,
-)
+from playground.training import TrainingJob
 from playground.transfer import (
     FINE_TUNE_RATE_FACTOR,
     BaseUnavailableError,

@@ -6,7 +6,7 @@ import streamlit as st
 from playground.augment import MAX_SHIFT
 from playground.data import DATASETS
 from playground.presets import FAST_DEFAULT_TRAINING
-from playground.training import (
+from playground.settings import (
     BATCH_SIZE_RANGE,
     EPOCHS_RANGE,
     LEARNING_RATE_MAX,

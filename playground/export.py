@@ -14,7 +14,7 @@ from playground import augment, batchnorm, model
 from playground.data import DATA_DIR_VARIABLE, DATASETS, DEBIAN_FASHION_DIR, IDX_FILES
 from playground.layers import layer_names, normalize_stack
 from playground.model import BATCH_NORM_MOMENTUM, INNER_SEED_STRIDE, PROBABILITY_ACTIVATIONS
-from playground.training import (
+from playground.settings import (
     OPTIMIZER_CLASSES,
     PRECISE_BATCH_NORM_BELOW,
     WARMUP_FRACTION,

@@ -19,7 +19,7 @@ import re
 
 from playground.data import DATASETS
 from playground.layers import LAYER_TYPES, LayerSpecError, StackError, make_layer, trace_shapes
-from playground.training import TrainingSettings
+from playground.settings import TrainingSettings
 
 MAX_LINK_CHARACTERS = 2_000  # a network at the builder's limits fits well within this
 MAX_LAYERS = 40

@@ -23,7 +23,7 @@ from playground.data import load_dataset  # noqa: E402
 from playground.layers import total_params, trace_shapes  # noqa: E402
 from playground.model import DEFAULT_MODEL_PATH, build_model  # noqa: E402
 from playground.presets import DEFAULT_MODEL_PRESET, preset  # noqa: E402
-from playground.training import batches_per_epoch  # noqa: E402
+from playground.settings import batches_per_epoch  # noqa: E402
 
 SEED = 1234
 EPOCHS = 12

@@ -194,7 +194,8 @@ def test_a_file_name_is_shown_as_typed_not_as_markdown(page):
 
 
 def test_training_goes_on_while_the_user_visits_another_page(page, squares):
-    from playground.training import TrainingJob, TrainingSettings
+    from playground.settings import TrainingSettings
+    from playground.training import TrainingJob
 
     job = TrainingJob(build_model(preset("Fast default")), squares,
                       TrainingSettings(epochs=2, batch_size=16, subset_size=6000))

@@ -66,12 +66,7 @@ def test_an_empty_pooling_stride_means_the_window(every_layer_type):
 
 def test_the_training_settings_offer_what_the_settings_accept(every_layer_type):
     from playground.data import DATASETS
-    from playground.training import (
-        BATCH_SIZE_RANGE,
-        EPOCHS_RANGE,
-        LEARNING_RATE_MAX,
-        VALIDATION_SPLIT_RANGE,
-    )
+    from playground.settings import BATCH_SIZE_RANGE, EPOCHS_RANGE, LEARNING_RATE_MAX, VALIDATION_SPLIT_RANGE
 
     def main_widget(kind, label):
         return next(item for item in kind if item.label == label)

@@ -8,7 +8,7 @@ from playground.export import keras_script
 from playground.layers import StackError, make_layer, trace_shapes
 from playground.model import build_model
 from playground.presets import PRESETS, preset
-from playground.training import TrainingSettings
+from playground.settings import TrainingSettings
 
 
 @pytest.mark.parametrize("name", list(PRESETS))

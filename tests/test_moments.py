@@ -16,7 +16,8 @@ from playground.moments import (
     planned_batches,
 )
 from playground.presets import preset
-from playground.training import TrainingJob, TrainingSettings
+from playground.settings import TrainingSettings
+from playground.training import TrainingJob
 
 
 def test_the_first_epoch_is_sampled_densely():

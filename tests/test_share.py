@@ -5,8 +5,8 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 
 from playground.presets import FAST_DEFAULT_TRAINING, PRESET_SETUPS, PRESETS, preset
+from playground.settings import TrainingSettings
 from playground.share import MAX_LAYERS, ShareLinkError, link_params, open_link
-from playground.training import TrainingSettings
 
 
 def through_a_url(params: dict) -> dict:

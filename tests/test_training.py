@@ -7,8 +7,9 @@ import pytest
 from playground import training
 from playground.model import build_model
 from playground.presets import preset
+from playground.settings import TrainingSettings
 from playground.tickets import SessionToken
-from playground.training import TrainingJob, TrainingSettings
+from playground.training import TrainingJob
 
 TINY_STACK = [
     {"type": "Conv2D", "filters": 8, "kernel_size": 3},

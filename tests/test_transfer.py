@@ -7,7 +7,8 @@ import pytest
 from playground.layers import make_layer
 from playground.model import build_model
 from playground.presets import preset
-from playground.training import TrainingJob, TrainingSettings
+from playground.settings import TrainingSettings
+from playground.training import TrainingJob
 from playground.transfer import (
     CAFFE_MEANS_BGR,
     FINE_TUNE_RATE_FACTOR,
