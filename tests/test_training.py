@@ -4,7 +4,7 @@ import time
 import numpy as np
 import pytest
 
-from playground import training
+from playground import pipeline, training
 from playground.model import build_model
 from playground.presets import preset
 from playground.settings import TrainingSettings
@@ -300,7 +300,7 @@ def test_a_job_whose_page_is_gone_stops_by_itself(squares, monkeypatch):
 def test_the_shared_batches_hold_exactly_the_data_sets_images(squares):
     position = {squares.x_train[index].tobytes(): index for index in range(1000)}
     seen = []
-    for images, labels in training.training_batches(squares, 1000, 250, seed=3):
+    for images, labels in pipeline.training_batches(squares, 1000, 250, seed=3):
         for image, label in zip(images.numpy(), labels.numpy(), strict=True):
             seen.append(position[image.tobytes()])  # a KeyError if any pixel differs
             assert squares.y_train[seen[-1]] == label
