@@ -22,6 +22,7 @@ from pages.training_settings_ui import (
     apply_preset_setup,
     dataset_choice,
     saved_settings,
+    setting_key,
     training_settings,
 )
 from pages.transfer_ui import (
@@ -260,7 +261,7 @@ def main() -> None:
     dataset_name = dataset_choice()
     input_shape = DATASETS[dataset_name]["image_shape"]
     base, base_problem = chosen_base(dataset_name)
-    batch_size = st.session_state.get("setting_batch_size", saved_settings()["batch_size"])
+    batch_size = st.session_state.get(setting_key("batch_size"), saved_settings()["batch_size"])
     stack, infos, error = sidebar_builder(base.output_shape if base else input_shape, apply_preset_setup,
                                           batch_size, base.frozen if base else None)
     if base_problem:

@@ -8,8 +8,9 @@ from pages.canvas import digit_canvas
 from pages.common import LAST_DIGIT_KEY, classifier_or_stop, dataset, default_classifier, route_through_app
 from playground.data import DataFormatError, DataUnavailableError, dataset_named_by
 from playground.describe import top_classes_text
-from playground.drawing import digit_image, preprocess_digit
+from playground.drawing import preprocess_digit
 from playground.figures import probabilities_figure
+from playground.images import picture_of
 
 CANVAS_SIDE = 300  # fits a phone screen, and leaves room for a fingertip
 STROKE_WIDTH = 22
@@ -58,7 +59,7 @@ def show_prediction(classifier, digit: np.ndarray) -> None:
     st.plotly_chart(probabilities_figure(probabilities, classifier.class_names),
                     config={"displayModeBar": False})
     st.caption(f"Most likely: {top_classes_text(probabilities, classifier.class_names)}")
-    preview = digit_image(digit).resize((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.NEAREST)
+    preview = picture_of(digit).resize((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.NEAREST)
     st.image(preview, caption="What the model sees: 28×28 pixels, centred like MNIST",
              alt="The drawing as the model receives it: 28 by 28 gray pixels, the digit centred",
              width=PREVIEW_SIDE)

@@ -5,7 +5,7 @@ import streamlit as st
 
 from pages.common import LAST_DIGIT_KEY, dataset
 from playground.data import DataFormatError, DataUnavailableError, dataset_named_by
-from playground.drawing import digit_image, ink_image, preprocess_digit
+from playground.drawing import ink_image, preprocess_digit
 from playground.images import UPLOAD_TYPES, ImageError, open_picture, photo_input, picture_of
 
 DIGIT_SOURCES = ("Last drawing", "Test image", "Upload")
@@ -59,7 +59,7 @@ def uploaded_digit() -> np.ndarray | None:
         converted.warning(f"{upload.name}: no digit found. The picture looks blank; upload one with a "
                           "dark digit on a light background, or a light one on dark.")
     else:
-        converted.image(digit_image(digit), caption="28×28, centred like MNIST", width=INPUT_SIDE,
+        converted.image(picture_of(digit), caption="28×28, centred like MNIST", width=INPUT_SIDE,
                         alt="The digit as the model receives it: 28 by 28 pixels, centred",
                         output_format="PNG")
     return digit

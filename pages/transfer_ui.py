@@ -10,7 +10,8 @@ import streamlit as st
 
 from pages.builder_ui import load_stack
 from pages.common import SESSION_MODEL_KEY, default_classifier
-from playground.data import DATASETS
+from pages.training_settings_ui import setting_key
+from playground.data import DATASETS, dataset_for_shape
 from playground.layers import make_layer, shape_text
 from playground.transfer import (
     IMAGENET_BASES,
@@ -64,11 +65,14 @@ def switch_base(apply_setup) -> None:
     st.session_state.setdefault("scratch_layers", st.session_state.builder_layers)
     imagenet = choice in IMAGENET_BASES
     load_stack(default_head(imagenet))
-    dataset = st.session_state.get("setting_dataset", "mnist")
-    if imagenet:
-        dataset = "cifar10"
-    elif dataset == "cifar10" or dataset == "mnist" and choice == "default":
+    dataset = st.session_state.get(setting_key("dataset"), "mnist")
+    if choice == "default" and dataset == "mnist":
         dataset = "fashion_mnist"  # the digit base's classic new task
+    try:
+        input_shape = (32, 32, 3) if imagenet else tuple(source_model(choice).model.input_shape[1:])
+        dataset = dataset_for_shape(input_shape, dataset)
+    except (ValueError, FileNotFoundError, OSError):
+        pass  # no model to start from: the sidebar says so, and the data set stays
     apply_setup({"dataset": dataset, "training": IMAGENET_BASE_TRAINING if imagenet else DIGIT_BASE_TRAINING})
 
 

@@ -44,8 +44,10 @@ def multiply_adds(kind: str, spec: dict, input_shape: tuple, output_shape: tuple
         return outputs * kernel * kernel * input_shape[-1]
     if kind == "Dense":
         return input_shape[0] * output_shape[0]
-    if kind in ("BatchNormalization", "GlobalAveragePooling2D", "Add"):
-        return math.prod(input_shape) if kind == "GlobalAveragePooling2D" else outputs
+    if kind == "GlobalAveragePooling2D":
+        return math.prod(input_shape)
+    if kind in ("BatchNormalization", "Add"):
+        return outputs
     if kind in ("MaxPooling2D", "AveragePooling2D"):
         return outputs * spec["pool_size"] ** 2
     return 0  # Activation, Dropout, Flatten

@@ -94,11 +94,6 @@ def center_by_mass(digit: np.ndarray, side: int) -> np.ndarray:
     return field
 
 
-def digit_image(digit: np.ndarray) -> Image.Image:
-    """The model's (28, 28, 1) input as an 8-bit grayscale picture, for showing it."""
-    return Image.fromarray((np.clip(digit[..., 0], 0.0, 1.0) * 255).astype(np.uint8))
-
-
 MAX_DRAWING_BYTES = 2 * 1024 * 1024  # a 300×300 drawing is a few kB; anything near this is not one
 MAX_CANVAS_PIXELS = 1024 * 1024
 

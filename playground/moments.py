@@ -68,8 +68,11 @@ class MomentRecorder:
         self.planned = planned_batches(batches_per_epoch)
         self.moments: list[Moment] = []
 
+    def wants(self, epoch: int, batch: int) -> bool:
+        return epoch == 0 and batch in self.planned
+
     def before_batch(self, epoch: int, batch: int) -> None:
-        if epoch == 0 and batch in self.planned:
+        if self.wants(epoch, batch):
             self._keep(self.planned[batch], batch / self.batches_per_epoch)
 
     def after_epoch(self, epoch: int) -> None:

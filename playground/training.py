@@ -216,7 +216,7 @@ class TrainingJob:
 
     def keep_moment(self, epoch: int, batch: int | None) -> None:
         """Keep the first layer's weights before `batch` of `epoch`, or at its end (batch None)."""
-        if self._moments is None:
+        if self._moments is None or (batch is not None and not self._moments.wants(epoch, batch)):
             return
         with self._buffer.lock:
             if batch is None:

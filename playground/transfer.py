@@ -110,11 +110,6 @@ def transfer_model(base: keras.Model, head_stack: list[dict], num_classes: int =
     return keras.Model(base.inputs[0], outputs, name="transfer")
 
 
-def trainable_and_frozen(model: keras.Model) -> tuple[int, int]:
-    trainable = int(sum(np.prod(weight.shape) for weight in model.trainable_weights))
-    return trainable, int(model.count_params()) - trainable
-
-
 def imagenet_base(name: str, weights: str | None = "imagenet") -> keras.Model:
     """An ImageNet network without its top, for CIFAR-10: 32 × 32 photos in [0, 1] are scaled
     up to IMAGENET_SIDE and preprocessed as the network was trained, in layers of the model

@@ -177,3 +177,15 @@ def test_missing_imagenet_weights_are_named_with_the_fix(app, monkeypatch, tmp_p
     assert not app.exception
     assert "VGG16 (ImageNet)'s weights could not be loaded from the file" in app.error[0].value
     assert "PLAYGROUND_VGG16_WEIGHTS" in app.error[0].value
+
+
+def test_a_cifar_session_model_as_a_base_keeps_cifar_10(app):
+    """Its base reads colour photos: the data set must not turn to Fashion-MNIST."""
+    app.session_state["session_classifier"] = cifar_classifier()
+    app.switch_page(BUILD).run()
+    widget(app.sidebar.selectbox, "Data set").select("cifar10").run()
+    widget(app.sidebar.selectbox, "Start from a trained network").select("session").run()
+    assert not app.exception, app.exception
+    assert widget(app.sidebar.selectbox, "Data set").value == "cifar10"
+    assert not app.sidebar.error, [item.value for item in app.sidebar.error]
+    assert any("Frozen base" in item.label for item in app.sidebar.expander)
