@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from pages.common import keep_keras_between_reruns
-from pages.reload import keep_ticket_in_url, take_back_training
+from pages.reload import keep_ticket_in_url, note_page_view, take_back_training
 from playground.memory import SessionMemory
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of logs
@@ -32,4 +32,6 @@ PAGES = [
 st.session_state.setdefault("session_memory", SessionMemory())  # hands memory back once the session goes
 take_back_training()  # before any page draws: a reloaded tab gets its training back
 keep_ticket_in_url()
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+note_page_view(page.url_path)
+page.run()

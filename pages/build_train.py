@@ -15,6 +15,7 @@ from pages.common import (
     session_connected_check,
 )
 from pages.model_files import keep_the_work
+from pages.reload import PageView, page_view
 from pages.share_ui import keep_link_current, open_shared_link, share_button
 from pages.training_results import show_results
 from pages.training_settings_ui import (
@@ -56,6 +57,11 @@ from playground.transfer import (
 # second keep the charts lively; each costs Chromium a Plotly re-render on the same two
 # cores that train (benchmarks/live_training.py).
 POLL_SECONDS = 0.4
+# A page that opens on a training under way (a reload, a page switch back) must first load
+# its widgets' code. The browser puts that off while any update is pending, and a chart
+# redrawn every beat keeps one pending on a slow or busy machine: Stop and the settings
+# stayed grey placeholders for a minute in CI. So such a page redraws its chart gently at first.
+ARRIVAL_SECONDS, ARRIVAL_CHART_SECONDS = 12.0, 2.0
 # Session state a reloaded tab gets back with its training (pages/reload.py).
 KEPT_ACROSS_RELOAD = ("builder_layers", "builder_next_uid", "builder_preset", SETTINGS_KEY, "transfer_base",
                       "training_stack", "training_dataset", "training_base")
@@ -192,7 +198,13 @@ def draw_chart(snapshot, slot, frame: int) -> None:
         st.caption(training_curve_text(snapshot.batch_points, snapshot.epoch_points))
 
 
-def follow_training(job: TrainingJob):
+def chart_interval(view: PageView) -> float:
+    """Seconds between chart redraws now: every beat, but gently just after arriving mid-run."""
+    arriving = view.training_at_arrival and view.seconds() < ARRIVAL_SECONDS
+    return ARRIVAL_CHART_SECONDS if arriving else 0.0
+
+
+def follow_training(job: TrainingJob, view: PageView):
     """Redraw from the script thread until the job ends; the job's thread never calls Streamlit.
 
     Every beat makes an st.* call, even when nothing changed: Streamlit acts on a rerun or
@@ -205,7 +217,7 @@ def follow_training(job: TrainingJob):
     display frozen while the job trained on; it stops the job, as the page's Stop does.
     """
     progress_slot, chart_slot, beat_slot = st.empty(), st.empty(), st.empty()
-    frame, drawn, shown, next_draw = 0, None, None, time.monotonic()
+    frame, drawn, shown, next_draw, chart_drawn_at = 0, None, None, time.monotonic(), 0.0
     with on_streamlit_stop(job.request_stop):
         while True:
             snapshot = job.snapshot()
@@ -216,9 +228,10 @@ def follow_training(job: TrainingJob):
             else:
                 beat_slot.empty()
             seen = None if drawn is None else (drawn.batch_points, drawn.state)
-            if snapshot.started and (snapshot.batch_points, snapshot.state) != seen:
+            due = not snapshot.active or time.monotonic() - chart_drawn_at >= chart_interval(view)
+            if snapshot.started and (snapshot.batch_points, snapshot.state) != seen and due:
                 draw_chart(snapshot, chart_slot, frame)  # the chart only when it has something new
-                drawn, frame = snapshot, frame + 1
+                drawn, frame, chart_drawn_at = snapshot, frame + 1, time.monotonic()
             if not snapshot.active:
                 return snapshot
             next_draw += POLL_SECONDS  # a steady beat, however long the drawing took
@@ -277,7 +290,9 @@ def main() -> None:
         st.error(problem)
     training_controls(stack, dataset_name, settings, error or problem)
     keep_the_work(stack, settings, dataset_name)
-    job = st.session_state.get("training_job")
+    job, view = st.session_state.get("training_job"), page_view()
+    if view.training_at_arrival is None:
+        view.training_at_arrival = job is not None and job.snapshot().active
     if job is None:
         st.info("Pick a preset or build a stack in the sidebar, then press **Train**.")
         return
@@ -286,7 +301,7 @@ def main() -> None:
         st.info("Stopped before it started: press **Train** to queue again.")
         return
     was_active = snapshot.active
-    snapshot = follow_training(job)
+    snapshot = follow_training(job, view)
     if was_active:
         st.rerun()  # the run ended while this script drew it: draw the page afresh, with results
     if snapshot.state == "failed":

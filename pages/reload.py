@@ -4,10 +4,40 @@ The router calls both functions on every run, on every page, so the ticket survi
 switches and a reload on any page finds it. Neither imports TensorFlow.
 """
 
+import time
+from dataclasses import dataclass
+
 import streamlit as st
 
 from pages.common import session_connected_check
 from playground.tickets import TICKET_PARAMETER, SessionToken, server_tickets
+
+VIEW_KEY = "page_view"
+
+
+@dataclass
+class PageView:
+    """One visit to one page, from arriving (a load, a reload, a page switch) until leaving.
+    A page that opens on a training already under way draws gently at first (build_train)."""
+
+    page: str
+    since: float
+    training_at_arrival: bool | None = None  # set by the page's first run
+
+    def seconds(self) -> float:
+        return time.monotonic() - self.since
+
+
+def note_page_view(page: str) -> None:
+    """The router's call, each run: a run on another page than the last begins a new view."""
+    view = st.session_state.get(VIEW_KEY)
+    if view is None or view.page != page:
+        st.session_state[VIEW_KEY] = PageView(page, time.monotonic())
+
+
+def page_view() -> PageView:
+    """This run's view (a page run outside the router, as in AppTest's, gets a fresh one)."""
+    return st.session_state.setdefault(VIEW_KEY, PageView("", time.monotonic()))
 
 
 def keep_ticket_in_url() -> None:

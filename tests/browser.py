@@ -57,8 +57,17 @@ def streamlit_process(root: Path, extra_env: dict[str, str] | None = None, extra
         try:
             wait_until_healthy(url, process, log)
             yield url, process
+        except BaseException:
+            print_log_tail(log)  # pytest shows it beside the failure
+            raise
         finally:
             stop(process)
+
+
+def print_log_tail(log, characters: int = 6_000) -> None:
+    log.flush()
+    log.seek(0)
+    print(f"--- the Streamlit server's log, last {characters} characters ---\n{log.read()[-characters:]}")
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -217,6 +217,33 @@ def test_training_goes_on_while_the_user_visits_another_page(page, squares):
     assert job.snapshot().state == "stopped"
 
 
+def test_a_page_opened_on_a_running_training_draws_its_chart_gently_at_first(page, squares):
+    """A reload or a page switch mid-run must load its widgets before the chart redraws every
+    beat (tests/test_browser_classroom.py shows the page; here, which views count)."""
+    from pages.build_train import ARRIVAL_CHART_SECONDS, ARRIVAL_SECONDS, chart_interval
+    from playground.settings import TrainingSettings
+    from playground.training import TrainingJob
+
+    view = page.session_state["page_view"]
+    assert view.training_at_arrival is False and chart_interval(view) == 0.0  # Train pressed here
+
+    page.switch_page("pages/draw.py").run()
+    job = TrainingJob(build_model(preset("Fast default")), squares,
+                      TrainingSettings(epochs=1, batch_size=64, subset_size=640))
+    page.session_state["training_job"] = job
+    page.session_state["training_dataset"] = "mnist"
+    job.start()
+    page.switch_page(PAGE).run()  # follows the job to its end
+    assert not page.exception, page.exception
+    view = page.session_state["page_view"]
+    assert view.page == "build_train" and view.training_at_arrival
+    assert chart_interval(view) == ARRIVAL_CHART_SECONDS
+    view.since -= ARRIVAL_SECONDS
+    assert chart_interval(view) == 0.0
+    page.run()  # a rerun on the same page is the same view
+    assert page.session_state["page_view"] is view
+
+
 def test_a_head_trains_on_the_frozen_digit_base_then_fine_tunes(page):
     """Start from the default digit model: the data set turns to Fashion-MNIST, the builder
     holds a new head, the base stays frozen while the head trains, and fine-tuning follows."""
