@@ -27,11 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import keras  # noqa: E402
 
+from playground.compiling import compile_for_training  # noqa: E402
 from playground.data import load_dataset  # noqa: E402
 from playground.model import build_model  # noqa: E402
 from playground.presets import FAST_DEFAULT_TRAINING, preset  # noqa: E402
 from playground.settings import TrainingSettings  # noqa: E402
-from playground.training import TrainingJob, compile_for_training  # noqa: E402
+from playground.training import TrainingJob  # noqa: E402
 
 FAST_DEFAULT_SETTINGS = TrainingSettings(**FAST_DEFAULT_TRAINING)
 OVERHEAD_SETTINGS = TrainingSettings(epochs=1, batch_size=128, validation_split=0.05, subset_size=40000)

@@ -15,28 +15,24 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from playground.batchnorm import recalibrate_batch_norm
+from playground.compiling import compile_for_training
 from playground.data import Dataset
-from playground.evaluation import Evaluation, evaluate
+from playground.evaluation import evaluate
+from playground.job_state import JobBuffer, JobSnapshot, Progress
 from playground.memory import collect_and_release, limit_malloc_arenas
-from playground.model import outputs_probabilities
-from playground.moments import Moment, MomentRecorder
+from playground.moments import MomentRecorder
 from playground.pipeline import split, training_batches
 from playground.queue import TrainingQueue, training_queue
 from playground.settings import (
-    OPTIMIZER_CLASSES,
     PRECISE_BATCH_NORM_BELOW,
-    WARMUP_SCHEDULES,
     TrainingSettings,
     batches_per_epoch,
-    optimizer_arguments,
-    warmup_steps,
 )
 
 REPORT_INTERVAL_SECONDS = 0.1  # batch metrics reach the buffer at most this often
@@ -46,64 +42,6 @@ ORPHAN_GRACE_SECONDS = 6.0
 OWNER_CHECK_SECONDS = 1.0  # how often a running job asks whether its page is still there
 
 limit_malloc_arenas()  # before the first training thread (see playground.memory)
-
-
-@dataclass(frozen=True)
-class Progress:
-    epoch: int = 0  # 1-based epoch being trained, 0 before the first batch
-    epochs: int = 0
-    batch: int = 0
-    batches_per_epoch: int = 0
-    samples_per_second: float = 0.0
-    seconds_left: float | None = None
-
-    @property
-    def fraction(self) -> float:
-        """How much of the whole run is done, from 0 to 1."""
-        done = max(0, self.epoch - 1) * self.batches_per_epoch + self.batch
-        return min(1.0, done / max(1, self.epochs * self.batches_per_epoch))
-
-
-@dataclass(frozen=True)
-class JobSnapshot:
-    """An immutable copy of a job's state, safe to read from any thread."""
-
-    state: str  # idle, queued, running, stopping, evaluating, stopped, finished, failed
-    progress: Progress
-    # (epoch position, loss, accuracy): the mean over the batches since the previous point,
-    # not Keras' running mean over the epoch so far.
-    batch_points: tuple[tuple[float, float, float], ...]
-    epoch_points: tuple[dict, ...]  # one dict per finished epoch: loss, accuracy, val_loss, ...
-    evaluation: Evaluation | None
-    error: str | None
-    training_seconds: float
-    stop_reason: str | None = None  # "closed" when the job stopped because its page went away
-    place_in_line: int | None = None  # while queued: 1 = next to start
-    seconds_to_wait: float | None = None  # while queued, when the server has a speed to go by
-    moments: tuple[Moment, ...] = ()  # the first layer's weights along the way (playground.moments)
-
-    @property
-    def active(self) -> bool:
-        return self.state in ("queued", "running", "stopping", "evaluating")
-
-    @property
-    def started(self) -> bool:
-        """True once the first batch has trained."""
-        return self.progress.epoch > 0
-
-
-@dataclass
-class _Buffer:
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    state: str = "idle"
-    progress: Progress = field(default_factory=Progress)
-    batch_points: list = field(default_factory=list)
-    epoch_points: list = field(default_factory=list)
-    evaluation: Evaluation | None = None
-    error: str | None = None
-    training_seconds: float = 0.0
-    stop_reason: str | None = None
-    batches_done: int = 0  # written every batch, without the lock: one int store is atomic
 
 
 class StopRequested(Exception):
@@ -196,7 +134,7 @@ class TrainingJob:
         self._owner_gone_since: float | None = None
         self._owner_finalizer: weakref.finalize | None = None
         self.next_epoch = 0
-        self._buffer = _Buffer()
+        self._buffer = JobBuffer()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._queue: TrainingQueue | None = None
@@ -378,32 +316,3 @@ class TrainingJob:
         self.next_epoch = epoch + 1
         with self._buffer.lock:
             self._buffer.epoch_points.append(point)
-
-
-def compile_for_training(model: keras.Model, settings: TrainingSettings, batches_per_epoch: int) -> None:
-    steps = settings.epochs * batches_per_epoch
-    if settings.schedule in WARMUP_SCHEDULES:
-        rate = keras.optimizers.schedules.CosineDecay(
-            0.0, steps, warmup_target=settings.learning_rate, warmup_steps=warmup_steps(steps))
-    else:
-        rate = settings.learning_rate
-    optimizer_class = getattr(keras.optimizers, OPTIMIZER_CLASSES[settings.optimizer])
-    optimizer = optimizer_class(rate, **optimizer_arguments(settings))
-    skip_single_replica_all_reduce(optimizer)
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=not outputs_probabilities(model))
-    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
-
-
-def skip_single_replica_all_reduce(optimizer: keras.optimizers.Optimizer) -> None:
-    """Leave out the optimizer's gradient all-reduce when there is only one replica.
-
-    Private API, checked on Keras 3.15 with TensorFlow 2.21. On TensorFlow, each trace of the
-    training step sums the gradients over replicas with `ReplicaContext.all_reduce`, which
-    registers a custom gradient in TensorFlow's global gradient registry and never removes
-    it. That entry keeps the whole traced graph alive: about 47 MB for every training, for as
-    long as the server runs. With one replica the sum is the gradients themselves.
-    """
-    if not hasattr(optimizer, "_all_reduce_sum_gradients"):
-        return  # another backend: nothing to leave out
-    if tf.distribute.get_strategy().num_replicas_in_sync == 1:
-        optimizer._all_reduce_sum_gradients = lambda grads_and_vars: list(grads_and_vars)

@@ -44,7 +44,7 @@ def test_exported_script_rebuilds_the_same_network(name):
 def test_the_script_and_the_app_use_the_same_optimizer(optimizer, schedule, expected):
     import keras
 
-    from playground.training import compile_for_training
+    from playground.compiling import compile_for_training
 
     settings = TrainingSettings(optimizer=optimizer, schedule=schedule, learning_rate=0.01)
     app_model = build_model(preset("Fast default"))
