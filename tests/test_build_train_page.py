@@ -220,7 +220,7 @@ def test_training_goes_on_while_the_user_visits_another_page(page, squares):
 def test_a_page_opened_on_a_running_training_draws_its_chart_gently_at_first(page, squares):
     """A reload or a page switch mid-run must load its widgets before the chart redraws every
     beat (tests/test_browser_classroom.py shows the page; here, which views count)."""
-    from pages.build_train import ARRIVAL_CHART_SECONDS, ARRIVAL_SECONDS, chart_interval
+    from pages.training_live import ARRIVAL_CHART_SECONDS, ARRIVAL_SECONDS, chart_interval
     from playground.settings import TrainingSettings
     from playground.training import TrainingJob
 

@@ -1,0 +1,94 @@
+"""Build & Train's live view of a job: the progress line and the training chart, redrawn
+from the script thread while the job trains on its own thread."""
+
+import time
+
+import streamlit as st
+
+from pages.common import on_streamlit_stop
+from pages.reload import PageView
+from playground.describe import training_curve_text
+from playground.figures import training_figure
+from playground.text import duration, ordinal
+from playground.training import TrainingJob
+
+# The script thread redraws the live charts this often while training runs. Two redraws a
+# second keep the charts lively; each costs Chromium a Plotly re-render on the same two
+# cores that train (benchmarks/live_training.py).
+POLL_SECONDS = 0.4
+# A page that opens on a training under way (a reload, a page switch back) must first load
+# its widgets' code. The browser puts that off while any update is pending, and a chart
+# redrawn every beat keeps one pending on a slow or busy machine: Stop and the settings
+# stayed grey placeholders for a minute in CI. So such a page redraws its chart gently at first.
+ARRIVAL_SECONDS, ARRIVAL_CHART_SECONDS = 12.0, 2.0
+STATE_TEXT = {"evaluating": "Evaluating on the test set…", "stopping": "Stopping…"}
+
+
+def queue_text(snapshot) -> str:
+    if snapshot.place_in_line is None:
+        return "Queued: starting…"
+    seconds = snapshot.seconds_to_wait
+    wait = "" if seconds is None else f" · starts in about {duration(seconds)}"
+    return (f"Queued: {ordinal(snapshot.place_in_line)} in line{wait}. Other learners are training on this "
+            "server; yours starts by itself, and you may visit other pages meanwhile.")
+
+
+def progress_text(snapshot) -> str:
+    progress = snapshot.progress
+    if snapshot.state == "queued":
+        return queue_text(snapshot)
+    if snapshot.state in STATE_TEXT:
+        return STATE_TEXT[snapshot.state]
+    if not snapshot.started:
+        return "Starting: preparing the first batch…"
+    left = "" if progress.seconds_left is None else f" · about {progress.seconds_left:.0f} s left"
+    return (f"Epoch {progress.epoch}/{progress.epochs} · batch {progress.batch}/{progress.batches_per_epoch}"
+            f" · {progress.samples_per_second:,.0f} images/s{left}")
+
+
+def draw_chart(snapshot, slot, frame: int) -> None:
+    # A static plot skips Plotly's hover and zoom layers: much less work per live redraw.
+    with slot.container():
+        st.plotly_chart(training_figure(snapshot), key=f"training_chart_{frame}",
+                        config={"staticPlot": snapshot.active, "displayModeBar": False})
+        st.caption(training_curve_text(snapshot.batch_points, snapshot.epoch_points))
+
+
+def chart_interval(view: PageView) -> float:
+    """Seconds between chart redraws now: every beat, but gently just after arriving mid-run."""
+    arriving = view.training_at_arrival and view.seconds() < ARRIVAL_SECONDS
+    return ARRIVAL_CHART_SECONDS if arriving else 0.0
+
+
+def follow_training(job: TrainingJob, view: PageView):
+    """Redraw from the script thread until the job ends; the job's thread never calls Streamlit.
+
+    Every beat makes an st.* call, even when nothing changed: Streamlit acts on a rerun or
+    stop request (a click on Stop, a page switch) only at an st.* call, so a loop without one
+    would freeze a queued learner's page until someone else's training ended. When nothing
+    changed, that call is an empty element, which costs the browser nothing to draw; a
+    progress line redrawn unchanged cost it about a tenth of a core per waiting page.
+
+    Streamlit's own Stop (top right, while a script runs) would end this loop and leave the
+    display frozen while the job trained on; it stops the job, as the page's Stop does.
+    """
+    progress_slot, chart_slot, beat_slot = st.empty(), st.empty(), st.empty()
+    frame, drawn, shown, next_draw, chart_drawn_at = 0, None, None, time.monotonic(), 0.0
+    with on_streamlit_stop(job.request_stop):
+        while True:
+            snapshot = job.snapshot()
+            progress = (snapshot.progress.fraction, progress_text(snapshot))
+            if progress != shown:
+                progress_slot.progress(progress[0], text=progress[1])
+                shown = progress
+            else:
+                beat_slot.empty()
+            seen = None if drawn is None else (drawn.batch_points, drawn.state)
+            due = not snapshot.active or time.monotonic() - chart_drawn_at >= chart_interval(view)
+            if snapshot.started and (snapshot.batch_points, snapshot.state) != seen and due:
+                draw_chart(snapshot, chart_slot, frame)  # the chart only when it has something new
+                drawn, frame, chart_drawn_at = snapshot, frame + 1, time.monotonic()
+            if not snapshot.active:
+                return snapshot
+            next_draw += POLL_SECONDS  # a steady beat, however long the drawing took
+            time.sleep(max(0.0, next_draw - time.monotonic()))
