@@ -1,7 +1,9 @@
-"""A reloaded tab takes its training back (see playground.tickets).
+"""A reloaded tab takes its training back (see playground.tickets), and each page visit is
+noted, so a page that opens on a running training knows it (pages/training_live.py).
 
-The router calls both functions on every run, on every page, so the ticket survives page
-switches and a reload on any page finds it. Neither imports TensorFlow.
+The router calls `take_back_training`, `keep_ticket_in_url` and `note_page_view` on every
+run, on every page, so the ticket survives page switches and a reload on any page finds it.
+None of them imports TensorFlow.
 """
 
 import time

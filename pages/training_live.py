@@ -17,9 +17,9 @@ from playground.training import TrainingJob
 # cores that train (benchmarks/live_training.py).
 POLL_SECONDS = 0.4
 # A page that opens on a training under way (a reload, a page switch back) must first load
-# its widgets' code. The browser puts that off while any update is pending, and a chart
-# redrawn every beat keeps one pending on a slow or busy machine: Stop and the settings
-# stayed grey placeholders for a minute in CI. So such a page redraws its chart gently at first.
+# its widgets' code. While its chart was redrawn (each time a new Plotly chart) every beat,
+# a slow or busy browser showed Stop and the settings as grey placeholders until the epoch
+# ended: up to a minute in CI. So such a page redraws its chart gently at first.
 ARRIVAL_SECONDS, ARRIVAL_CHART_SECONDS = 12.0, 2.0
 STATE_TEXT = {"evaluating": "Evaluating on the test set…", "stopping": "Stopping…"}
 

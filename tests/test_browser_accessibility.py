@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from browser import fill_number, streamlit_server
+from browser import fill_number, open_page, streamlit_server
 from conftest import ROOT, skip_unless_ci
 
 pytestmark = pytest.mark.browser
@@ -91,9 +91,7 @@ def tab_to(page, name: str, presses: int = 80) -> None:
 
 def test_draw_and_training_work_by_keyboard_alone(browser, mnist):
     with streamlit_server(ROOT) as url:
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(90_000)
-        page.goto(f"{url}/draw")
+        page = open_page(browser, f"{url}/draw", 1280, 900, timeout_ms=90_000)
         page.get_by_text("Draw a digit from 0 to 9").wait_for()
         wait_until_idle(page)
         tab_to(page, "Pick a test image")

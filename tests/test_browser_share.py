@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browser import choose_option, fill_number, streamlit_server
+from browser import choose_option, fill_number, open_page, streamlit_server
 from conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -16,9 +16,7 @@ def layer_labels(page) -> list[str]:
 
 def test_a_shared_link_opens_the_same_network_in_a_fresh_browser(browser):
     with streamlit_server(ROOT) as url:
-        teacher = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        teacher.set_default_timeout(60_000)
-        teacher.goto(f"{url}/build_train")
+        teacher = open_page(browser, f"{url}/build_train", timeout_ms=60_000)
         teacher.get_by_text("press Train").wait_for()
         choose_option(teacher, "Start from", "Slides: Conv32 → Conv64 → Conv64 → Dense64")
         teacher.get_by_text("8 layers · 93,322 parameters").wait_for()
@@ -30,9 +28,7 @@ def test_a_shared_link_opens_the_same_network_in_a_fresh_browser(browser):
         assert shown.strip() == link, (shown, link)
         expected = layer_labels(teacher)
 
-        learner = browser.new_context(viewport={"width": 390, "height": 844}).new_page()  # a phone
-        learner.set_default_timeout(60_000)
-        learner.goto(link)
+        learner = open_page(browser, link, 390, 844, timeout_ms=60_000)  # a phone, in a fresh context
         learner.get_by_text("Build & Train").first.wait_for()
         learner.get_by_test_id("stExpandSidebarButton").click()  # the phone opens with the sidebar shut
         learner.get_by_text("8 layers · 93,322 parameters").wait_for()

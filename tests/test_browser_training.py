@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser import chart_point_counts, choose_option, fill_number, streamlit_server
+from browser import chart_point_counts, choose_option, fill_number, open_page, streamlit_server
 from conftest import ROOT, save_colour_cifar
 
 pytestmark = pytest.mark.browser
@@ -16,9 +16,7 @@ CIFAR_TIMEOUT_MS = 60_000
 
 def test_training_charts_grow_live_and_results_appear(browser, mnist):
     with streamlit_server(ROOT) as url:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(60_000)
-        page.goto(f"{url}/build_train")
+        page = open_page(browser, f"{url}/build_train", timeout_ms=60_000)
         page.get_by_text("press Train").wait_for()
         fill_number(page, "Training images", 8000)
         fill_number(page, "Epochs", 2)
@@ -62,9 +60,7 @@ def test_the_fast_cifar_preset_trains_in_colour_and_names_its_classes(browser, t
     """On a small cifar10.npz made here (each class its own colour), a few hundred images."""
     save_colour_cifar(tmp_path / "cifar10.npz", 1000, 200)
     with streamlit_server(ROOT, {"PLAYGROUND_DATA_DIR": str(tmp_path)}) as url:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(60_000)
-        page.goto(f"{url}/build_train")
+        page = open_page(browser, f"{url}/build_train", timeout_ms=60_000)
         page.get_by_text("press Train").wait_for()
         choose_option(page, "Start from", "Fast CIFAR")
         page.get_by_text("8 layers · 310,026 parameters").wait_for()

@@ -6,6 +6,7 @@ import pytest
 from conftest import save_colour_cifar
 from streamlit.testing.v1 import AppTest
 from test_app import APP, TIMEOUT, run_like_a_started_server  # noqa: F401 - an autouse fixture
+from test_build_train_page import train_button, widget
 from test_images import encoded
 
 from playground.model import Classifier, build_model
@@ -40,8 +41,15 @@ def cifar_classifier() -> Classifier:
                       CIFAR_NAMES, "trained here on CIFAR-10")
 
 
-def widget(widgets, label):
-    return next(item for item in widgets if item.label == label)
+def train_here(app: AppTest, images: int, epochs: int):
+    """Set the subset and epochs on Build & Train, press Train, and return the finished job."""
+    widget(app.number_input, "Training images").set_value(images).run()
+    widget(app.number_input, "Epochs").set_value(epochs).run()
+    train_button(app).click().run(timeout=240)
+    assert not app.exception, app.exception
+    job = app.session_state["training_job"]
+    assert job.snapshot().state == "finished", job.snapshot().error
+    return job
 
 
 def test_the_fast_cifar_preset_brings_its_data_set_and_training(app):
@@ -64,12 +72,7 @@ def test_the_fast_cifar_preset_brings_its_data_set_and_training(app):
 def test_a_residual_network_trains_on_cifar_and_names_its_classes(app):
     app.switch_page(BUILD).run()
     widget(app.sidebar.selectbox, "Start from").select("Slides: residual example (CIFAR-10)").run()
-    widget(app.number_input, "Training images").set_value(1000).run()
-    widget(app.number_input, "Epochs").set_value(2).run()
-    next(button for button in app.button if button.label == "Train").click().run(timeout=240)
-    assert not app.exception, app.exception
-    job = app.session_state["training_job"]
-    assert job.snapshot().state == "finished", job.snapshot().error
+    job = train_here(app, 1000, 2)
     assert job.model.input_shape == (None, 32, 32, 3)
     assert widget(app.selectbox, "True class").options[0] == "airplane"
     classifier = app.session_state["session_classifier"]
@@ -158,12 +161,7 @@ def test_a_head_trains_on_a_frozen_mobilenet_base(app, monkeypatch, mobilenet_we
     # global pooling, then Dense 10 on MobileNetV2's 1,280 channels: 1280·10 + 10
     assert app.sidebar.success[0].value == ("Head: 2 layers · 12,810 trainable parameters · "
                                             "2,257,984 frozen in the base")
-    widget(app.number_input, "Training images").set_value(300).run()
-    widget(app.number_input, "Epochs").set_value(1).run()
-    next(button for button in app.button if button.label == "Train").click().run(timeout=240)
-    assert not app.exception, app.exception
-    job = app.session_state["training_job"]
-    assert job.snapshot().state == "finished", job.snapshot().error
+    job = train_here(app, 300, 1)
     network = job.model.get_layer("mobilenetv2_1.00_96")
     assert not network.trainable and job.model.count_params() == 2_257_984 + 12_810
 
@@ -173,7 +171,7 @@ def test_missing_imagenet_weights_are_named_with_the_fix(app, monkeypatch, tmp_p
     app.switch_page(BUILD).run()
     widget(app.sidebar.selectbox, "Start from a trained network").select("vgg16").run()
     widget(app.number_input, "Training images").set_value(100).run()
-    next(button for button in app.button if button.label == "Train").click().run(timeout=120)
+    train_button(app).click().run(timeout=120)
     assert not app.exception
     assert "VGG16 (ImageNet)'s weights could not be loaded from the file" in app.error[0].value
     assert "PLAYGROUND_VGG16_WEIGHTS" in app.error[0].value
