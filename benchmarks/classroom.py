@@ -65,6 +65,21 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def chromium_processes() -> dict[int, str]:
+    """Every Chromium process: pid -> its command line."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if "chrom" in (entry / "comm").read_text():
+                    found[int(entry.name)] = (entry / "cmdline").read_text()
+    return found
+
+
+def renderers() -> set[int]:
+    return {pid for pid, command in chromium_processes().items() if "--type=renderer" in command}
+
+
 class BrowserCpu:
     """CPU seconds used by every Chromium process, sampled twice a second (a process that
     ends loses at most its last half second)."""
@@ -74,16 +89,14 @@ class BrowserCpu:
         self._stop = threading.Event()
         threading.Thread(target=self._run, daemon=True).start()
 
-    def total(self) -> float:
-        return sum(self.used.values())
+    def total(self, only: set[int] | None = None) -> float:
+        return sum(used for pid, used in self.used.items() if only is None or pid in only)
 
     def _run(self) -> None:
         while not self._stop.wait(0.5):
-            for entry in Path("/proc").iterdir():
-                if entry.name.isdigit():
-                    with contextlib.suppress(OSError, ValueError, IndexError):
-                        if "chrom" in (entry / "comm").read_text():
-                            self.used[int(entry.name)] = cpu_seconds([int(entry.name)])
+            for pid in chromium_processes():
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    self.used[pid] = cpu_seconds([pid])
 
     def close(self) -> None:
         self._stop.set()
@@ -257,14 +270,17 @@ def seeded_resnet50_weights(folder: Path) -> Path:
 
 
 def classroom(browser, url: str, learners: int, memory: MemoryWatch, pids: list[int]) -> dict:
+    renderers_before = renderers()
     watcher_context, watcher = new_page(browser, url, "inspect", height=2400)
     open_test_image(watcher)
+    watcher_renderers = renderers() - renderers_before  # a browser context has a renderer of its own
     memory.reset_peak()
     before = memory.now()
     pages = [learner_ready_to_train(browser, url) for _ in range(learners)]
     browsers = BrowserCpu()
     time.sleep(1)
     server_before, browsers_before = cpu_seconds(pids), browsers.total()
+    watcher_before = browsers.total(watcher_renderers)
     started = time.perf_counter()
     for _, page in pages:
         press(page, "Train")
@@ -278,7 +294,9 @@ def classroom(browser, url: str, learners: int, memory: MemoryWatch, pids: list[
     result = {"last": max(finished.values()) if len(finished) == learners else None, "clicks": clicks,
               "peak": memory.peak, "per_session": (memory.peak - before) / learners,
               "server_cpu": cpu_seconds(pids) - server_before,
-              "browser_cpu": browsers.total() - browsers_before, "seconds": time.perf_counter() - started}
+              "browser_cpu": browsers.total() - browsers_before,
+              "watcher_cpu": browsers.total(watcher_renderers) - watcher_before,
+              "seconds": time.perf_counter() - started}
     browsers.close()
     for context, _ in pages:
         context.close()
@@ -349,7 +367,8 @@ def main() -> None:
                       f"peak {result['peak']:,.0f} MB, {result['per_session']:,.0f} MB per session")
                 seconds = result["seconds"]
                 print(f"    CPU over those {seconds:.0f} s (2 cores: {2 * seconds:.0f} CPU s): server "
-                      f"{result['server_cpu']:.0f} s, Chromium {result['browser_cpu']:.0f} s")
+                      f"{result['server_cpu']:.0f} s, Chromium {result['browser_cpu']:.0f} s (of which the "
+                      f"watcher's page {result['watcher_cpu']:.0f} s)")
                 after = memory_once_closed(browser, url, memory)
                 after_first = after_first or after
                 print(f"    once these sessions closed: {after:,.0f} MB; against idle with ResNet50 "

@@ -22,6 +22,8 @@ SESSION_MODEL_KEY = "session_classifier"
 DISCONNECT_SETTLE_SECONDS = 0.3
 LAST_DIGIT_KEY = "last_digit"  # the last 28×28 drawing, for Inspect and How it works
 
+ANSWER_CLICKS_KEY = "answer_clicks"  # never set: only read, see answer_clicks
+
 
 def long_lived(resource):
     """A shared resource, just loaded: it and the modules it needed stay for the server's life,
@@ -104,6 +106,17 @@ def session_connected_check() -> Callable[[], bool]:
         return lambda: True
     runtime, session_id = Runtime.instance(), context.session_id
     return lambda: runtime.is_active_session(session_id)
+
+
+def answer_clicks() -> None:
+    """A yield point that sends the browser nothing. A click or page switch starts a new run
+    at once (Streamlit's runner.fastReruns) and asks the old one to stop, but the old run's
+    thread stops only at a yield point: every st.* element, and every read of st.session_state
+    (its SafeSessionState yield callback; private behaviour, checked on Streamlit 1.67, and a
+    browser test fails if it changes). A loop without one runs on, unseen, for good. An empty
+    element per beat did the same, but cost each waiting page's browser a re-render.
+    """
+    _ = ANSWER_CLICKS_KEY in st.session_state
 
 
 @contextlib.contextmanager

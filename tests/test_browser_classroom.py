@@ -48,6 +48,10 @@ def test_a_queued_learner_can_stop_and_a_closed_tab_frees_the_slot(browser, mnis
         second.get_by_text("1st in line").wait_for()
         ARTIFACTS.mkdir(exist_ok=True)
         second.screenshot(path=str(ARTIFACTS / "queued.png"))
+        # Streamlit's running icon redraws itself for as long as the page waits; its Stop stays.
+        status = second.get_by_test_id("stStatusWidget")
+        status.get_by_role("button", name="Stop").wait_for()
+        assert not status.get_by_test_id("stStatusWidgetRunningIcon").is_visible()
         press(second, "Stop")  # before the fix, a queued page ignored every click
         second.get_by_text("Stopped before it started").wait_for(timeout=5_000)
 
@@ -59,6 +63,48 @@ def test_a_queued_learner_can_stop_and_a_closed_tab_frees_the_slot(browser, mnis
         print(f"the queued learner started {time.monotonic() - closed:.1f} s after the other tab closed")
         second.get_by_text("Test accuracy").wait_for(timeout=120_000)
         second_context.close()
+
+
+# A script that never ends by itself and touches nothing but answer_clicks, as a queued
+# page's beat does. A click starts a new run at once (Streamlit's runner.fastReruns); the old
+# run's loop ends only at a yield point, and without one it would loop on for good.
+LOOPING_APP = """
+import sys, time
+sys.path.insert(0, {root!r})
+import streamlit as st
+from pages.common import answer_clicks
+
+
+@st.cache_resource
+def loops():
+    return {{"running": 0}}
+
+
+st.session_state.runs = st.session_state.get("runs", 0) + 1
+time.sleep(2)  # the run before this one had long enough to end
+st.write(f"Run {{st.session_state.runs}}: {{loops()['running']}} loops before it still running")
+st.button("Again")
+loops()["running"] += 1
+try:
+    while True:
+        answer_clicks()
+        time.sleep(0.2)
+finally:
+    loops()["running"] -= 1
+"""
+
+
+def test_a_loop_that_only_answers_clicks_ends_when_the_page_runs_again(browser, tmp_path):
+    (tmp_path / "app.py").write_text(LOOPING_APP.format(root=str(ROOT)))
+    with streamlit_server(tmp_path) as url:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(url)
+        page.get_by_text("Run 1: 0 loops").wait_for(timeout=30_000)
+        page.get_by_role("button", name="Again").click()
+        page.get_by_text("Run 2: ").wait_for(timeout=10_000)
+        assert page.get_by_text("Run 2: 0 loops before it still running").is_visible()
+        context.close()
 
 
 def test_a_reloaded_tab_gets_its_training_and_settings_back(browser, mnist):
