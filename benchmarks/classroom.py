@@ -7,9 +7,11 @@ the default settings, all within seconds of each other. Meanwhile a watching lea
 clicking on Inspect (the "Which pixels mattered?" toggle, which reruns the page). Prints:
 - per N: the time from the first Train until the last learner's result; the watcher's
   click-to-response p50 and p95; server peak memory and memory per session;
-- the server's memory idle: fresh, with ResNet50 loaded (a photo on Photos), and with every
-  shared resource loaded (ResNet50, the default model, MNIST) once that session closed; and
-  after each round, once its sessions closed, against all three and against the first round;
+- the server's memory idle: fresh, with ResNet50 loaded (a photo on Photos), with every
+  shared resource loaded (ResNet50, the default model, MNIST) once that session closed, and
+  once one training has run (the first loads the training's byte copy of the data set and
+  TensorFlow's training runtime, about 170 MB, once per server); and after each round, once
+  its sessions closed, against all four and against the first round;
 - server CPU per trivial click (Clear on an empty canvas) on the fresh server and at the end;
 - Draw's mouse-up → "Prediction:" median in the browser with nobody training.
 With --replicas 2 or more, the learners go through nginx (deploy/replicas.py) and it also
@@ -356,6 +358,13 @@ def main() -> None:
             shared = memory_once_closed(browser, url, memory)
             print(f"with every shared resource loaded (ResNet50, the default model, MNIST) and no session "
                   f"open: {shared:,.0f} MB")
+            context, page = learner_ready_to_train(browser, url)
+            press(page, "Train")
+            page.get_by_text("Test accuracy").wait_for(timeout=RESULT_TIMEOUT_SECONDS * 1000)
+            context.close()
+            warm = memory_once_closed(browser, url, memory)
+            print(f"and once one training has run (its byte copy of MNIST, TensorFlow's training "
+                  f"runtime), its session closed: {warm:,.0f} MB")
             after_first = None
             for learners in arguments.learners:
                 result = classroom(browser, url, learners, memory, pids)
@@ -373,6 +382,7 @@ def main() -> None:
                 after_first = after_first or after
                 print(f"    once these sessions closed: {after:,.0f} MB; against idle with ResNet50 "
                       f"{change(after, idle)}; against every shared resource loaded {change(after, shared)}; "
+                      f"against one training run {change(after, warm)}; "
                       f"against the first round {after - after_first:+,.0f} MB")
             print(f"trainings in all: {sum(arguments.learners)}")
             print(f"trivial click at the end: {trivial_click_cpu(browser, url, pids):.3f} s of server CPU")

@@ -52,6 +52,10 @@ def test_a_queued_learner_can_stop_and_a_closed_tab_frees_the_slot(browser, mnis
         status = second.get_by_test_id("stStatusWidget")
         status.get_by_role("button", name="Stop").wait_for()
         assert not status.get_by_test_id("stStatusWidgetRunningIcon").is_visible()
+        # and the progress bar steps: a half-second slide every 0.4 s would never end
+        slides = second.get_by_test_id("stProgress").first.evaluate(
+            "bar => [...bar.querySelectorAll('*')].map(e => getComputedStyle(e).transitionDuration)")
+        assert slides and set(slides) == {"0s"}, slides
         press(second, "Stop")  # before the fix, a queued page ignored every click
         second.get_by_text("Stopped before it started").wait_for(timeout=5_000)
 
