@@ -7,17 +7,18 @@ import streamlit as st
 
 from pages.common import answer_clicks, on_streamlit_stop
 from pages.reload import PageView
+from playground import live_chart
 from playground.describe import training_curve_text
 from playground.figures import training_figure
 from playground.text import duration, ordinal
 from playground.training import TrainingJob
 
 # The script thread redraws the live charts this often while training runs. Two redraws a
-# second keep the charts lively; each costs Chromium a Plotly re-render on the same two
-# cores that train (benchmarks/live_training.py).
+# second keep the charts lively; each costs Chromium a redraw on the same two cores that
+# train (benchmarks/live_training.py).
 POLL_SECONDS = 0.4
 # A page that opens on a training under way (a reload, a page switch back) must first load
-# its widgets' code. While its chart was redrawn (each time a new Plotly chart) every beat,
+# its widgets' code. While its chart was redrawn (then a new Plotly chart each time) every beat,
 # a slow or busy browser showed Stop and the settings as grey placeholders until the epoch
 # ended: up to a minute in CI. So such a page redraws its chart gently at first.
 ARRIVAL_SECONDS, ARRIVAL_CHART_SECONDS = 12.0, 2.0
@@ -55,10 +56,15 @@ def progress_text(snapshot) -> str:
 
 
 def draw_chart(snapshot, slot, frame: int) -> None:
-    # A static plot skips Plotly's hover and zoom layers: much less work per live redraw.
+    """While training, the curves as an SVG: a Plotly chart rebuilt every beat cost the browser
+    most of the training's own share of the cores (see playground.live_chart). Once it ends,
+    the interactive Plotly chart of the same curves."""
     with slot.container():
-        st.plotly_chart(training_figure(snapshot), key=f"training_chart_{frame}",
-                        config={"staticPlot": snapshot.active, "displayModeBar": False})
+        if snapshot.active:
+            st.image(live_chart.training_svg(snapshot), width="stretch", alt=live_chart.DESCRIPTION)
+        else:
+            st.plotly_chart(training_figure(snapshot), key=f"training_chart_{frame}",
+                            config={"displayModeBar": False})
         st.caption(training_curve_text(snapshot.batch_points, snapshot.epoch_points))
 
 

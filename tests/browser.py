@@ -106,10 +106,13 @@ def choose_option(page, label: str, option: str) -> None:
 
 
 def chart_point_counts(page) -> list[int]:
-    """How many points the first trace of each Plotly chart on the page holds now."""
+    """How many batch points the live training chart (an SVG picture) holds now, and the
+    first trace of each Plotly chart on the page (the training chart, once training ends)."""
     return page.evaluate(
-        "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
-        ".map(plot => (plot.data && plot.data[0] && plot.data[0].x) ? plot.data[0].x.length : 0)")
+        "() => [...document.images].filter(image => image.src.startsWith('data:image/svg+xml;base64,'))"
+        ".map(image => Number(atob(image.src.split(',')[1]).match(/data-batch-points=\"(\\d+)\"/)[1]))"
+        ".concat([...document.querySelectorAll('.js-plotly-plot')]"
+        ".map(plot => (plot.data && plot.data[0] && plot.data[0].x) ? plot.data[0].x.length : 0))")
 
 
 def wait_for_pictures(page, count: int) -> None:
