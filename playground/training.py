@@ -21,7 +21,7 @@ import keras
 import numpy as np
 
 from playground.batchnorm import recalibrate_batch_norm
-from playground.compiling import compile_for_training
+from playground.compiling import compile_for_training, release_training_step
 from playground.data import Dataset
 from playground.evaluation import evaluate
 from playground.job_state import JobBuffer, JobSnapshot, Progress
@@ -280,6 +280,7 @@ class TrainingJob:
                 epochs=self.settings.epochs, initial_epoch=self.next_epoch, shuffle=False,  # shuffled above
                 callbacks=[StreamingCallback(self)], verbose=0,
             )
+        release_training_step(self.model)  # before any page may press Continue
         with self._buffer.lock:
             self._buffer.training_seconds += time.perf_counter() - started
             if self._buffer.stop_reason == "closed":  # nobody is left to see the results

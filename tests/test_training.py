@@ -61,6 +61,7 @@ def test_stop_ends_within_a_batch_and_continue_finishes(squares):
     assert stopped.state == "stopped" and job.can_continue
     assert stopped.epoch_points == (), "a stopped epoch is not counted as finished"
     assert stopped.evaluation.accuracy > 0.5, "the weights learned before the stop are kept"
+    assert job.model.train_function is None, "a session keeps its model, not its traced step (15 MB)"
     job.start()
     assert job.join(WAIT_SECONDS)
     finished = job.snapshot()
