@@ -48,6 +48,6 @@ def skip_single_replica_all_reduce(optimizer: keras.optimizers.Optimizer) -> Non
 def release_training_step(model: keras.Model) -> None:
     """Drop the model's traced training step once a fit has ended. Each holds about 15 MB of
     TensorFlow graph, and every session keeps the model it trained: six finished jobs held
-    113 MB here, 24 MB without their steps. Continue traces the step again (about a second);
-    the weights and the optimizer's state stay."""
+    113 MB here, 24 MB without their steps. Continue traces the step again, as the first fit
+    did; the weights and the optimizer's state stay."""
     model.train_function = None
