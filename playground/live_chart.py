@@ -106,7 +106,7 @@ def training_svg(snapshot) -> str:
     points = snapshot.batch_points
     positions = [point[0] for point in points]
     validated = [point for point in snapshot.epoch_points if "val_loss" in point]
-    losses = np.array([point[1] for point in points], np.float64)
+    losses, accuracies = (np.array([point[column] for point in points], np.float64) for column in (1, 2))
     all_losses = [*losses, *(point["val_loss"] for point in validated)]
     finite = [value for value in all_losses if math.isfinite(value)]
     x_ticks = nice_ticks(max(1, snapshot.progress.epochs))
@@ -114,8 +114,8 @@ def training_svg(snapshot) -> str:
               Panel(1, x_ticks, [0, 0.2, 0.4, 0.6, 0.8, 1.0]))
     labels = (lambda value: f"{value:g}", lambda value: f"{value:.0%}")
     parts = _legend()
-    for column, (panel, metric, label) in enumerate(zip(panels, ("loss", "accuracy"), labels, strict=True)):
-        values = np.array([point[column + 1] for point in points], np.float64)
+    for panel, metric, values, label in zip(panels, ("loss", "accuracy"), (losses, accuracies), labels,
+                                            strict=True):
         parts += _axes(panel, metric, label)
         parts += _polylines(panel, positions, values, BAR_COLOR, 1, 0.3)
         parts += _polylines(panel, positions, smoothed(values), LINE_COLOR, 2, 1.0)
