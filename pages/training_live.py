@@ -61,7 +61,10 @@ def draw_chart(snapshot, slot, frame: int) -> None:
     the interactive Plotly chart of the same curves."""
     with slot.container():
         if snapshot.active:
-            st.image(live_chart.training_svg(snapshot), width="stretch", alt=live_chart.DESCRIPTION)
+            pictures = live_chart.training_svgs(snapshot)
+            for column, picture, description in zip(st.columns(2), pictures, live_chart.DESCRIPTIONS,
+                                                    strict=True):
+                column.image(picture, width="stretch", alt=description)
         else:
             st.plotly_chart(training_figure(snapshot), key=f"training_chart_{frame}",
                             config={"displayModeBar": False})

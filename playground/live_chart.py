@@ -1,11 +1,12 @@
-"""The training chart while a training runs: loss and accuracy as one small SVG drawn here.
+"""The training chart while a training runs: loss and accuracy as two small SVGs drawn here.
 
 The page redraws its chart 2.5 times a second. As a Plotly chart, each redraw built a new
 chart in the learner's browser: 0.35 of a core in Chromium per training page here, taken
 from the training on the same two cores. The same curves as an SVG picture cost 0.11 of a
 core, and the server got about 15 % more CPU time in the same 10 s of training. The
 interactive Plotly figure (`figures.training_figure`) takes over once the training ends;
-both show the same curves in the same colours."""
+both show the same curves in the same colours. One picture per metric, so that a narrow
+screen stacks them (Streamlit's columns do) instead of shrinking both into one line."""
 
 from __future__ import annotations
 
@@ -16,18 +17,17 @@ import numpy as np
 
 from playground.figures import BAR_COLOR, HIGHLIGHT_COLOR, LINE_COLOR, smoothed
 
-WIDTH, HEIGHT = 900, 300  # the drawing's own units; it scales to the page's width
+WIDTH, HEIGHT = 450, 300  # one picture's own units; it scales to its column's width
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 52, 46  # room for tick labels, titles, legend, axis title
-GAP = 72  # between the two panels, with room for the second one's tick labels
-PANEL_WIDTH = (WIDTH - LEFT - RIGHT - GAP) / 2
+PANEL_WIDTH = WIDTH - LEFT - RIGHT
 PANEL_HEIGHT = HEIGHT - TOP - BOTTOM
 MAX_TICKS = 5
 LABEL = 'font-family="sans-serif" fill="#555" font-size="12"'
 TITLE = 'font-family="sans-serif" fill="#555" font-size="14"'
 GRID_COLOR, AXIS_COLOR = "#e6e6e6", "#999"
 X_TITLE = "epoch (each faint point: the batches since the one before)"
-# What the picture shows, for those who cannot see it (the caption under it gives the numbers).
-DESCRIPTION = "The training so far: loss on the left, accuracy on the right, batch by batch"
+# What each picture shows, for those who cannot see it (the caption under them gives the numbers).
+DESCRIPTIONS = ("The loss so far, batch by batch", "The accuracy so far, batch by batch")
 LEGEND = (("training batches", BAR_COLOR, 1, 0.3), ("training, smoothed", LINE_COLOR, 2, 1.0),
           ("validation", HIGHLIGHT_COLOR, 2, 1.0))
 
@@ -43,10 +43,10 @@ def nice_ticks(upper: float) -> list[float]:
 
 
 class Panel:
-    """One panel: maps (epoch position, value) to the drawing's units."""
+    """One picture's plot area: maps (epoch position, value) to the drawing's units."""
 
-    def __init__(self, index: int, x_ticks: list[float], y_ticks: list[float]):
-        self.left = LEFT + index * (PANEL_WIDTH + GAP)
+    def __init__(self, x_ticks: list[float], y_ticks: list[float]):
+        self.left = LEFT
         self.x_ticks, self.y_ticks = x_ticks, y_ticks
 
     def x(self, position: float) -> float:
@@ -101,8 +101,9 @@ def _legend() -> list[str]:
     return parts
 
 
-def training_svg(snapshot) -> str:
-    """Loss and accuracy side by side, as `figures.training_figure` draws them, in one SVG."""
+def training_svgs(snapshot) -> tuple[str, str]:
+    """Loss and accuracy, as `figures.training_figure` draws them side by side: one SVG each,
+    the legend on the first."""
     points = snapshot.batch_points
     positions = [point[0] for point in points]
     validated = [point for point in snapshot.epoch_points if "val_loss" in point]
@@ -110,12 +111,13 @@ def training_svg(snapshot) -> str:
     all_losses = [*losses, *(point["val_loss"] for point in validated)]
     finite = [value for value in all_losses if math.isfinite(value)]
     x_ticks = nice_ticks(max(1, snapshot.progress.epochs))
-    panels = (Panel(0, x_ticks, nice_ticks(max(finite, default=1.0))),
-              Panel(1, x_ticks, [0, 0.2, 0.4, 0.6, 0.8, 1.0]))
+    panels = (Panel(x_ticks, nice_ticks(max(finite, default=1.0))),
+              Panel(x_ticks, [0, 0.2, 0.4, 0.6, 0.8, 1.0]))
     labels = (lambda value: f"{value:g}", lambda value: f"{value:.0%}")
-    parts = _legend()
-    for panel, metric, values, label in zip(panels, ("loss", "accuracy"), (losses, accuracies), labels,
-                                            strict=True):
+    pictures = []
+    for panel, metric, values, label, description in zip(
+            panels, ("loss", "accuracy"), (losses, accuracies), labels, DESCRIPTIONS, strict=True):
+        parts = _legend() if metric == "loss" else []
         parts += _axes(panel, metric, label)
         parts += _polylines(panel, positions, values, BAR_COLOR, 1, 0.3)
         parts += _polylines(panel, positions, smoothed(values), LINE_COLOR, 2, 1.0)
@@ -125,6 +127,8 @@ def training_svg(snapshot) -> str:
         parts += [f'<circle cx="{panel.x(epoch):.1f}" cy="{panel.y(score):.1f}" r="4" '
                   f'fill="{HIGHLIGHT_COLOR}"/>'
                   for epoch, score in zip(epochs, scores, strict=True) if math.isfinite(score)]
-    description = escape(DESCRIPTION)
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
-            f'aria-label="{description}" data-batch-points="{len(points)}">{"".join(parts)}</svg>')
+        pictures.append(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+                        f'width="100%" role="img" aria-label="{escape(description)}" '
+                        f'data-batch-points="{len(points)}">'
+                        f'{"".join(parts)}</svg>')
+    return tuple(pictures)
