@@ -37,7 +37,7 @@ def main() -> None:
     settings = TrainingSettings(**PRESET_SETUPS[name]["training"])
     if len(sys.argv) > 1:
         settings = replace(settings, epochs=int(sys.argv[1]))
-    print(f"{name} on {data.source} ({len(data.x_train):,} training images), {settings}")
+    print(f"{name} on {data.source} ({len(data.train_pixels):,} training images), {settings}")
     job = TrainingJob(build_model(preset(name), data.input_shape, seed=settings.seed), data, settings)
     print(f"{job.model.count_params():,} parameters, {job.batches_per_epoch} batches per epoch")
     job.start()
@@ -60,7 +60,7 @@ def main() -> None:
     target = (f"; target ≥ {TARGET_ACCURACY:.0%} within {TARGET_SECONDS} s: {verdict}"
               if name == "Fast CIFAR" else "")
     print(f"Test accuracy {accuracy:.2%} after {seconds:.0f} s of training "
-          f"({settings.epochs * len(job.x_train) / seconds:,.0f} images/s){target}")
+          f"({settings.epochs * len(job.train_pixels) / seconds:,.0f} images/s){target}")
 
 
 if __name__ == "__main__":

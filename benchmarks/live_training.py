@@ -41,7 +41,7 @@ def unwatched_rate() -> float:
     job = TrainingJob(build_model(preset("Fast default")), load_dataset("mnist"), settings)
     job.start()
     job.join()
-    return EPOCHS * len(job.x_train) / job.snapshot().training_seconds, len(job.x_train)
+    return EPOCHS * len(job.train_pixels) / job.snapshot().training_seconds, len(job.train_pixels)
 
 
 def chromium_cpu_seconds() -> float:

@@ -37,7 +37,7 @@ def images_per_second(data, keep_moments: bool) -> tuple[float, int]:
     job.start()
     job.join()
     snapshot = job.snapshot()
-    return len(job.x_train) / snapshot.training_seconds, len(snapshot.moments)
+    return len(job.train_pixels) / snapshot.training_seconds, len(snapshot.moments)
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import keras  # noqa: E402
 
 from playground.compiling import compile_for_training  # noqa: E402
-from playground.data import load_dataset  # noqa: E402
+from playground.data import float_images, load_dataset  # noqa: E402
 from playground.model import build_model  # noqa: E402
 from playground.presets import FAST_DEFAULT_TRAINING, preset  # noqa: E402
 from playground.settings import TrainingSettings  # noqa: E402
@@ -47,9 +47,10 @@ def plain_fit_rate(data, settings: TrainingSettings) -> float:
     job_like = TrainingJob(build_model(preset("Fast default")), data, settings)  # same split
     compile_for_training(model, job_like.settings, job_like.batches_per_epoch)
     started = time.perf_counter()
-    model.fit(job_like.x_train, job_like.y_train, batch_size=settings.batch_size, epochs=settings.epochs,
-              validation_data=(job_like.x_validation, job_like.y_validation), verbose=0)
-    return settings.epochs * len(job_like.x_train) / (time.perf_counter() - started)
+    model.fit(float_images(job_like.train_pixels), job_like.y_train, batch_size=settings.batch_size,
+              epochs=settings.epochs, verbose=0,
+              validation_data=(float_images(job_like.validation_pixels), job_like.y_validation))
+    return settings.epochs * len(job_like.train_pixels) / (time.perf_counter() - started)
 
 
 def job_fit_rate(data, settings: TrainingSettings) -> float:
@@ -60,7 +61,7 @@ def job_fit_rate(data, settings: TrainingSettings) -> float:
     snapshot = job.snapshot()
     if snapshot.state != "finished":
         raise RuntimeError(f"job ended {snapshot.state}: {snapshot.error}")
-    return settings.epochs * len(job.x_train) / snapshot.training_seconds
+    return settings.epochs * len(job.train_pixels) / snapshot.training_seconds
 
 
 def overhead(data) -> None:

@@ -25,7 +25,11 @@ def batch_norm_layers(model: keras.Model) -> list[keras.layers.BatchNormalizatio
 
 def recalibrate_batch_norm(model: keras.Model, images: np.ndarray) -> None:
     """Set every BatchNormalization layer's moving statistics to those of `images` (first
-    SAMPLE_IMAGES), in order, so each layer sees inputs normalised by the layers before it."""
+    SAMPLE_IMAGES), in order, so each layer sees inputs normalised by the layers before it.
+    The images are floats in [0, 1], as the model is fed."""
+    if images.dtype == np.uint8:
+        raise ValueError("recalibrate_batch_norm takes float images in [0, 1], not bytes: "
+                         "divide them by 255.")
     sample = np.asarray(images[:SAMPLE_IMAGES], np.float32)
     for layer in batch_norm_layers(model):
         inputs = _layer_inputs(model, layer, sample)

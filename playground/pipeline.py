@@ -1,5 +1,6 @@
 """The training images as the job reads them: the split into training and validation, and
-shuffled (optionally augmented) batches from one byte copy per data set, shared by every job.
+shuffled (optionally augmented) batches from the data set's bytes, one tensor per data set
+shared by every job.
 """
 
 from __future__ import annotations
@@ -14,20 +15,17 @@ from playground.augment import flip_and_shift
 from playground.data import Dataset
 from playground.settings import TrainingSettings
 
-# Images converted to bytes at a time: a 50 MB float copy for CIFAR-10, where converting all
-# 50,000 at once made two 614 MB temporaries.
-CONVERSION_CHUNK = 4096
-
 
 def split(data: Dataset, settings: TrainingSettings) -> tuple[np.ndarray, ...]:
-    """Training and validation images: the subset's last `validation_split` part validates.
+    """Training and validation pixels (uint8) and labels: the subset's last
+    `validation_split` part validates.
 
     Views, not copies: data sets are shared by every session and can be large."""
     subset = settings.subset_size
     validation = round(subset * settings.validation_split)
     train_end = subset - validation
-    return (data.x_train[:train_end], data.y_train[:train_end],
-            data.x_train[train_end:subset], data.y_train[train_end:subset])
+    return (data.train_pixels[:train_end], data.y_train[:train_end],
+            data.train_pixels[train_end:subset], data.y_train[train_end:subset])
 
 
 _shared_tensors: dict[int, tuple[weakref.ref, tf.Tensor, tf.Tensor]] = {}
@@ -35,22 +33,16 @@ _shared_tensors_lock = threading.Lock()
 
 
 def shared_training_tensors(data: Dataset) -> tuple[tf.Tensor, tf.Tensor]:
-    """The data set's training pixels (as bytes, 0–255) and labels as tensors, made once per
-    server and shared: `fit` on NumPy arrays would copy the float images into every job.
-
-    Bytes take a quarter of the memory (47 MB for MNIST), and dividing them by 255 again per
-    batch gives exactly the float32 values of `data.x_train`."""
+    """The data set's training pixels and labels as tensors, made once per server and shared:
+    `fit` on NumPy arrays would copy the images into every job."""
     with _shared_tensors_lock:
         for key in [key for key, (owner, _, _) in _shared_tensors.items() if owner() is None]:
             del _shared_tensors[key]
-        entry = _shared_tensors.get(id(data.x_train))
-        if entry is None or entry[0]() is not data.x_train:
-            pixels = np.empty(data.x_train.shape, np.uint8)
-            for start in range(0, len(pixels), CONVERSION_CHUNK):  # in chunks: no float copy of it all
-                chunk = slice(start, start + CONVERSION_CHUNK)
-                pixels[chunk] = np.rint(data.x_train[chunk] * 255.0)
-            entry = (weakref.ref(data.x_train), tf.constant(pixels), tf.constant(data.y_train))
-            _shared_tensors[id(data.x_train)] = entry
+        entry = _shared_tensors.get(id(data.train_pixels))
+        if entry is None or entry[0]() is not data.train_pixels:
+            pixels = data.train_pixels
+            entry = (weakref.ref(pixels), tf.constant(pixels), tf.constant(data.y_train))
+            _shared_tensors[id(data.train_pixels)] = entry
         return entry[1], entry[2]
 
 

@@ -20,9 +20,9 @@ from dataclasses import replace
 import keras
 import numpy as np
 
-from playground.batchnorm import recalibrate_batch_norm
+from playground.batchnorm import SAMPLE_IMAGES, recalibrate_batch_norm
 from playground.compiling import compile_for_training, release_training_step
-from playground.data import Dataset
+from playground.data import Dataset, float_images
 from playground.evaluation import evaluate
 from playground.job_state import JobBuffer, JobSnapshot, Progress
 from playground.memory import collect_and_release, limit_malloc_arenas
@@ -116,7 +116,7 @@ class StreamingCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.job.batches_per_epoch < PRECISE_BATCH_NORM_BELOW:
-            recalibrate_batch_norm(self.model, self.job.x_train)  # before this epoch's validation
+            self.job.recalibrate_batch_norm()  # before this epoch's validation
         self.job.keep_moment(epoch, None)
         self.job.record_epoch(epoch, logs or {}, self.job.validate())
 
@@ -128,7 +128,7 @@ class TrainingJob:
                  keep_moments: bool = True):
         self.model = model
         self.data = data
-        self.settings = settings.checked(len(data.x_train))
+        self.settings = settings.checked(len(data.train_pixels))
         # Whether the page that owns the job is still open (see belong_to); None: always.
         self._owner_connected: Callable[[], bool] | None = None
         self._owner_gone_since: float | None = None
@@ -138,8 +138,9 @@ class TrainingJob:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._queue: TrainingQueue | None = None
-        self.x_train, self.y_train, self.x_validation, self.y_validation = split(data, self.settings)
-        self.batches_per_epoch = batches_per_epoch(len(self.x_train), self.settings.batch_size)
+        (self.train_pixels, self.y_train,
+         self.validation_pixels, self.y_validation) = split(data, self.settings)
+        self.batches_per_epoch = batches_per_epoch(len(self.train_pixels), self.settings.batch_size)
         compile_for_training(model, self.settings, self.batches_per_epoch)
         self._moments = MomentRecorder(model, self.batches_per_epoch) if keep_moments else None
 
@@ -275,7 +276,7 @@ class TrainingJob:
         started = time.perf_counter()
         with contextlib.suppress(StopRequested):
             self.model.fit(
-                training_batches(self.data, len(self.x_train), self.settings.batch_size,
+                training_batches(self.data, len(self.train_pixels), self.settings.batch_size,
                                  self.settings.seed + self.next_epoch, self.settings.augment),
                 epochs=self.settings.epochs, initial_epoch=self.next_epoch, shuffle=False,  # shuffled above
                 callbacks=[StreamingCallback(self)], verbose=0,
@@ -288,16 +289,19 @@ class TrainingJob:
                 return
             self._buffer.state = "evaluating"
         if self._stop.is_set():
-            recalibrate_batch_norm(self.model, self.x_train)  # stopped mid-epoch, at a high learning rate
+            self.recalibrate_batch_norm()  # stopped mid-epoch, at a high learning rate
         evaluation = evaluate(self.model, self.data.x_test, self.data.y_test)
         finished = self.next_epoch >= self.settings.epochs and not self._stop.is_set()
         self._set(evaluation=evaluation, state="finished" if finished else "stopped")
 
+    def recalibrate_batch_norm(self) -> None:
+        recalibrate_batch_norm(self.model, float_images(self.train_pixels[:SAMPLE_IMAGES]))
+
     def validate(self) -> dict:
         """Loss and accuracy on the validation images, by direct calls (no second input pipeline)."""
-        if not len(self.x_validation):
+        if not len(self.validation_pixels):
             return {}
-        result = evaluate(self.model, self.x_validation, self.y_validation)
+        result = evaluate(self.model, self.validation_pixels, self.y_validation)
         return {"val_loss": result.loss, "val_accuracy": result.accuracy}
 
     def record_batch(self, epoch: int, batch: int, point: tuple, batches_done: int, seconds: float) -> None:

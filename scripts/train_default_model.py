@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from playground.data import load_dataset  # noqa: E402
+from playground.data import float_images, load_dataset  # noqa: E402
 from playground.layers import total_params, trace_shapes  # noqa: E402
 from playground.model import DEFAULT_MODEL_PATH, build_model  # noqa: E402
 from playground.presets import DEFAULT_MODEL_PRESET, preset  # noqa: E402
@@ -56,7 +56,7 @@ def main() -> None:
     data = load_dataset("mnist")
     stack = preset(DEFAULT_MODEL_PRESET)
     model = build_model(stack)
-    steps = EPOCHS * batches_per_epoch(len(data.x_train), BATCH_SIZE)
+    steps = EPOCHS * batches_per_epoch(len(data.train_pixels), BATCH_SIZE)
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, steps, warmup_target=PEAK_LEARNING_RATE, warmup_steps=steps // 20)
     trainer = with_augmentation(model)
@@ -64,7 +64,8 @@ def main() -> None:
         optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
         metrics=["accuracy"])
     started = time.perf_counter()
-    trainer.fit(data.x_train, data.y_train, batch_size=BATCH_SIZE, epochs=EPOCHS, verbose=2)
+    trainer.fit(float_images(data.train_pixels), data.y_train, batch_size=BATCH_SIZE, epochs=EPOCHS,
+                verbose=2)
     seconds = time.perf_counter() - started
     model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     loss, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=1000, verbose=0)

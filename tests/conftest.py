@@ -39,7 +39,7 @@ def squares_dataset(train_images: int = 6000, test_images: int = 500, seed: int 
     """
     import numpy as np
 
-    from playground.data import DATASETS, Dataset, to_float_images
+    from playground.data import DATASETS, Dataset, float_images, with_channel_axis
 
     rng = np.random.default_rng(seed)
 
@@ -50,12 +50,12 @@ def squares_dataset(train_images: int = 6000, test_images: int = 500, seed: int 
             top = 2 + (label // 5) * 13 + rng.integers(-1, 2)
             left = 1 + (label % 5) * 5 + rng.integers(0, 2)
             image[top:top + 10, left:left + 5] += contrast
-        return to_float_images(images.clip(0, 255).astype(np.uint8)), labels.astype(np.int32)
+        return with_channel_axis(images.clip(0, 255).astype(np.uint8)), labels.astype(np.int32)
 
-    x_train, y_train = images_and_labels(train_images)
-    x_test, y_test = images_and_labels(test_images)
-    return Dataset("mnist", "Squares", x_train, y_train, x_test, y_test, DATASETS["mnist"]["class_names"],
-                   "made by the tests")
+    train_pixels, y_train = images_and_labels(train_images)
+    test_pixels, y_test = images_and_labels(test_images)
+    return Dataset("mnist", "Squares", train_pixels, y_train, float_images(test_pixels), y_test,
+                   DATASETS["mnist"]["class_names"], "made by the tests")
 
 
 def save_colour_cifar(path: Path, train_images: int, test_images: int) -> None:
@@ -78,8 +78,8 @@ def save_in_keras_layout(data, path: Path) -> None:
     """Write a Dataset as Keras' mnist.npz does: uint8 images (N, 28, 28) and uint8 labels."""
     import numpy as np
 
-    images = {name: np.rint(getattr(data, name)[..., 0] * 255).astype(np.uint8)
-              for name in ("x_train", "x_test")}
+    images = {"x_train": data.train_pixels[..., 0],
+              "x_test": np.rint(data.x_test[..., 0] * 255).astype(np.uint8)}
     np.savez(path, **images, y_train=data.y_train.astype(np.uint8), y_test=data.y_test.astype(np.uint8))
 
 

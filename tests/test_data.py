@@ -53,9 +53,9 @@ def no_network_download(monkeypatch):
 
 
 def assert_matches(dataset, arrays):
-    assert dataset.x_train.shape == (len(arrays["x_train"]), 28, 28, 1)
-    assert dataset.x_train.dtype == np.float32
-    assert dataset.x_train.min() >= 0.0 and dataset.x_train.max() <= 1.0
+    assert dataset.train_pixels.shape == (len(arrays["x_train"]), 28, 28, 1)
+    np.testing.assert_array_equal(dataset.train_pixels[..., 0], arrays["x_train"])  # bytes, as stored
+    assert dataset.x_test.dtype == np.float32
     np.testing.assert_array_equal(np.rint(dataset.x_test[..., 0] * 255).astype(np.uint8), arrays["x_test"])
     np.testing.assert_array_equal(dataset.y_train, arrays["y_train"])
     assert np.issubdtype(dataset.y_train.dtype, np.integer)
@@ -158,7 +158,7 @@ def test_cifar10_npz_in_data_dir_keeps_its_colours(tmp_path, monkeypatch, no_net
     np.savez(tmp_path / "cifar10.npz", **arrays)
     monkeypatch.setenv(data.DATA_DIR_VARIABLE, str(tmp_path))
     cifar = load_dataset("cifar10")
-    assert cifar.x_train.shape == (6, 32, 32, 3) and cifar.input_shape == (32, 32, 3)
+    assert cifar.train_pixels.shape == (6, 32, 32, 3) and cifar.input_shape == (32, 32, 3)
     np.testing.assert_array_equal(np.rint(cifar.x_test * 255).astype(np.uint8), arrays["x_test"])
     np.testing.assert_array_equal(cifar.y_train, arrays["y_train"][:, 0])
     assert cifar.class_names[0] == "airplane" and cifar.class_names[9] == "truck"
@@ -181,7 +181,7 @@ def test_cifar10_from_the_official_tarball(tmp_path, monkeypatch, no_network_dow
     monkeypatch.setenv(data.DATA_DIR_VARIABLE, str(tmp_path))
     cifar = load_dataset("cifar10")
     expected = expected_arrays(batches)
-    np.testing.assert_array_equal(np.rint(cifar.x_train * 255).astype(np.uint8), expected["x_train"])
+    np.testing.assert_array_equal(cifar.train_pixels, expected["x_train"])
     np.testing.assert_array_equal(cifar.y_test, expected["y_test"])
     assert cifar.source.endswith("cifar-10-python.tar.gz")
     (tmp_path / "cifar-10-python.tar.gz").write_bytes(b"\x1f\x8b not really gzip")
@@ -200,7 +200,7 @@ def test_a_digit_sized_cifar_file_is_refused(tmp_path, monkeypatch, no_network_d
 
 
 def test_real_mnist_through_data_dir(mnist):
-    assert mnist.x_train.shape == (60000, 28, 28, 1)
+    assert mnist.train_pixels.shape == (60000, 28, 28, 1) and mnist.train_pixels.dtype == np.uint8
     assert mnist.x_test.shape == (10000, 28, 28, 1)
     assert np.bincount(mnist.y_train).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
     assert mnist.x_test.max() == 1.0 and mnist.x_test.min() == 0.0
@@ -210,7 +210,7 @@ def test_real_fashion_mnist_from_debian():
     if not data.DEBIAN_FASHION_DIR.is_dir():
         skip_unless_ci("Debian's dataset-fashion-mnist is not installed (.ci/run installs it).")
     fashion = load_dataset("fashion_mnist")
-    assert fashion.x_train.shape == (60000, 28, 28, 1)
+    assert fashion.train_pixels.shape == (60000, 28, 28, 1)
     assert np.bincount(fashion.y_test).tolist() == [1000] * 10
 
 

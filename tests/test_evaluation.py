@@ -38,3 +38,24 @@ def test_the_worst_cell_is_the_most_frequent_mistake():
 
     confusion = np.array([[50, 2, 0], [9, 40, 1], [0, 7, 60]])  # the diagonal's 60 is no mistake
     assert worst_cell(confusion) == (1, 0)
+
+
+class SeenImages:
+    """Records what the model is fed, and predicts class 0."""
+
+    def __init__(self):
+        self.batches = []
+
+    def __call__(self, images, training=False):
+        self.batches.append(images)
+        return np.tile(np.float32([1.0, 0.0]), (len(images), 1))
+
+
+def test_bytes_are_fed_as_floats_in_0_1_a_batch_at_a_time():
+    pixels = np.tile(np.array([0, 51, 255], np.uint8).reshape(3, 1, 1, 1), (700, 1, 1, 1))
+    model = SeenImages()
+    evaluate(model, pixels, np.zeros(len(pixels), int), num_classes=2, from_logits=False)
+    assert [len(batch) for batch in model.batches] == [500, 500, 500, 500, 100]
+    fed = np.concatenate(model.batches)
+    assert fed.dtype == np.float32
+    np.testing.assert_array_equal(fed[:3, 0, 0, 0], np.float32([0.0, 0.2, 1.0]))

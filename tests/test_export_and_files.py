@@ -93,7 +93,7 @@ def test_the_exported_script_trains_as_the_app_does(tmp_path, monkeypatch, capsy
     assert job.join(300)
     app_accuracy = job.snapshot().evaluation.accuracy
     assert app_accuracy > 0.85, "the comparison means something only if both learned"
-    assert job.data.x_train.shape == (3000, 28, 28, 1), "both read the file made here"
+    assert job.data.train_pixels.shape == (3000, 28, 28, 1), "both read the file made here"
     assert abs(script_accuracy - app_accuracy) <= 0.01, (script_accuracy, app_accuracy)
     # the loss tells apart trainings that both reach full accuracy
     script_loss = float(re.search(r"test loss (\d+\.\d+)", capsys.readouterr().out).group(1))

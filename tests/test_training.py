@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from playground import pipeline, training
+from playground.data import float_images
 from playground.model import build_model
 from playground.presets import preset
 from playground.settings import TrainingSettings
@@ -231,8 +232,9 @@ def test_recalibrated_batch_norm_holds_the_statistics_of_its_inputs(squares):
     from playground.batchnorm import SAMPLE_IMAGES, recalibrate_batch_norm
 
     model = build_model(preset("Fast default"))
-    recalibrate_batch_norm(model, squares.x_train)
-    values = squares.x_train[:SAMPLE_IMAGES].astype(np.float64)
+    images = float_images(squares.train_pixels)
+    recalibrate_batch_norm(model, images)
+    values = images[:SAMPLE_IMAGES].astype(np.float64)
     checked = 0
     for layer in model.layers[1:]:
         if isinstance(layer, keras.layers.Flatten):
@@ -299,7 +301,8 @@ def test_a_job_whose_page_is_gone_stops_by_itself(squares, monkeypatch):
 
 
 def test_the_shared_batches_hold_exactly_the_data_sets_images(squares):
-    position = {squares.x_train[index].tobytes(): index for index in range(1000)}
+    position = {(squares.train_pixels[index] / np.float32(255)).astype(np.float32).tobytes(): index
+                for index in range(1000)}
     seen = []
     for images, labels in pipeline.training_batches(squares, 1000, 250, seed=3):
         for image, label in zip(images.numpy(), labels.numpy(), strict=True):
@@ -323,3 +326,10 @@ def test_trainings_leave_no_traced_graphs_behind(squares):
         job.start()
         assert job.join(WAIT_SECONDS)
     assert custom_gradients() == before
+
+
+def test_batch_norm_recalibration_refuses_bytes(squares):
+    from playground.batchnorm import recalibrate_batch_norm
+
+    with pytest.raises(ValueError, match="divide them by 255"):
+        recalibrate_batch_norm(build_model(preset("Fast default")), squares.train_pixels)
