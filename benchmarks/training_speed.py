@@ -46,10 +46,10 @@ def plain_fit_rate(data, settings: TrainingSettings) -> float:
     model = build_model(preset("Fast default"))
     job_like = TrainingJob(build_model(preset("Fast default")), data, settings)  # same split
     compile_for_training(model, job_like.settings, job_like.batches_per_epoch)
+    images, validation_images = float_images(job_like.train_pixels), float_images(job_like.validation_pixels)
     started = time.perf_counter()
-    model.fit(float_images(job_like.train_pixels), job_like.y_train, batch_size=settings.batch_size,
-              epochs=settings.epochs, verbose=0,
-              validation_data=(float_images(job_like.validation_pixels), job_like.y_validation))
+    model.fit(images, job_like.y_train, batch_size=settings.batch_size, epochs=settings.epochs, verbose=0,
+              validation_data=(validation_images, job_like.y_validation))
     return settings.epochs * len(job_like.train_pixels) / (time.perf_counter() - started)
 
 
