@@ -2,9 +2,9 @@
 
     PLAYGROUND_DATA_DIR=../shared/data python benchmarks/training_speed.py
 
-1. Overhead: the same model, data and batch size trained by a plain `model.fit` and by a
-   `TrainingJob` (background thread, metric streaming), alternately, twice each. Prints
-   images per second and the ratio job / plain (target ≥ 0.95).
+1. Overhead (run last: it sets a global seed): the same model, data and batch size trained
+   by a plain `model.fit` and by a `TrainingJob` (background thread, metric streaming),
+   alternately, twice each. Prints images per second and the ratio job / plain (target ≥ 0.95).
 2. Time to accuracy: the "Fast default" preset with the page's default settings on all
    of MNIST, through the job. Prints training seconds (evaluation excluded) and test
    accuracy (target ≥ 99.0 % in one epoch, within 8 s).
@@ -118,13 +118,15 @@ def class_queue(data, learners: int = QUEUE_LEARNERS) -> None:
 
 def main() -> None:
     data = load_dataset("mnist")
-    which = sys.argv[1:] or ["overhead", "accuracy", "queue"]
-    if "overhead" in which:
-        overhead(data)
+    which = sys.argv[1:] or ["accuracy", "queue", "overhead"]
+    # The overhead pairs set Keras' global seed, which changes how the settings' seed shuffles:
+    # run after them, the default tested at 98.98 % rather than the app's 99.06 %.
     if "accuracy" in which:
         time_to_accuracy(data)
     if "queue" in which:
         class_queue(data)
+    if "overhead" in which:
+        overhead(data)
 
 
 if __name__ == "__main__":
