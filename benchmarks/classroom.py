@@ -9,16 +9,17 @@ clicking on Inspect (the "Which pixels mattered?" toggle, which reruns the page)
   click-to-response p50 and p95; server peak memory and memory per session;
 - the server's memory idle: fresh, with ResNet50 loaded (a photo on Photos), with every
   shared resource loaded (ResNet50, the default model, MNIST) once that session closed, and
-  once one training has run (the first loads the training's byte copy of the data set and
-  TensorFlow's training runtime, about 170 MB, once per server); and after each round, once
-  its sessions closed, against all four and against the first round;
+  warm: once each kind of work has run once and its session closed (a training, which loads
+  the training's tensor of the data set's bytes and TensorFlow's training runtime, and
+  "Which pixels mattered?", which loads its gradient runtime; once per server); and after
+  each round, once its sessions closed, against all four and against the first round;
 - server CPU per trivial click (Clear on an empty canvas) on the fresh server and at the end;
 - Draw's mouse-up → "Prediction:" median in the browser with nobody training.
 With --replicas 2 or more, the learners go through nginx (deploy/replicas.py) and it also
 prints how many sessions each replica served, and whether any session changed replica.
 
 Targets on this 2-core machine: click p95 ≤ 1 s; for 10 learners the last result ≤ 2 min;
-peak memory ≤ 2.5 GB with ResNet50 loaded; memory back within 10% of idle once the
+peak memory ≤ 2.5 GB with ResNet50 loaded; memory back within 10% of warm idle once the
 sessions close; a trivial click ≤ 0.1 s of server CPU; Draw ≤ 150 ms.
 """
 
@@ -204,6 +205,17 @@ def learner_ready_to_train(browser, url: str):
     return context, page
 
 
+def warm_up(browser, url: str) -> None:
+    """Run, once, each kind of work the rounds run: a training, and the watcher's toggle."""
+    context, page = learner_ready_to_train(browser, url)
+    press(page, "Train")
+    page.get_by_text("Test accuracy").wait_for(timeout=RESULT_TIMEOUT_SECONDS * 1000)
+    go(page, "Inspect")
+    open_test_image(page)
+    toggle_response_seconds(page)
+    context.close()
+
+
 def toggle_response_seconds(page) -> float:
     """Click the saliency toggle; seconds until the page shows one chart more or fewer."""
     before = page.locator(".js-plotly-plot").count()
@@ -358,13 +370,10 @@ def main() -> None:
             shared = memory_once_closed(browser, url, memory)
             print(f"with every shared resource loaded (ResNet50, the default model, MNIST) and no session "
                   f"open: {shared:,.0f} MB")
-            context, page = learner_ready_to_train(browser, url)
-            press(page, "Train")
-            page.get_by_text("Test accuracy").wait_for(timeout=RESULT_TIMEOUT_SECONDS * 1000)
-            context.close()
+            warm_up(browser, url)
             warm = memory_once_closed(browser, url, memory)
-            print(f"and once one training has run (its byte copy of MNIST, TensorFlow's training "
-                  f"runtime), its session closed: {warm:,.0f} MB")
+            print(f"warm: once a training and 'Which pixels mattered?' have run, their session "
+                  f"closed: {warm:,.0f} MB")
             after_first = None
             for learners in arguments.learners:
                 result = classroom(browser, url, learners, memory, pids)
@@ -382,7 +391,7 @@ def main() -> None:
                 after_first = after_first or after
                 print(f"    once these sessions closed: {after:,.0f} MB; against idle with ResNet50 "
                       f"{change(after, idle)}; against every shared resource loaded {change(after, shared)}; "
-                      f"against one training run {change(after, warm)}; "
+                      f"against warm {change(after, warm)}; "
                       f"against the first round {after - after_first:+,.0f} MB")
             print(f"trainings in all: {sum(arguments.learners)}")
             print(f"trivial click at the end: {trivial_click_cpu(browser, url, pids):.3f} s of server CPU")
