@@ -5,9 +5,10 @@ to eight per core). Memory freed in an arena stays with the process, so each tra
 tens of megabytes behind. Two arenas, and handing free memory back after each training,
 kept eight trainings in one process within 15 MB here (982 → 997 MB), against 1,009 →
 1,201 MB without. The limit holds only for arenas made after it is set, so app.py sets it
-before any page runs: set when Build & Train first loaded, after TensorFlow's thread pools
-had started, the server had 14 arenas, and kept 48 MB more once five learners' sessions had
-closed (1,294 against 1,246 MB with two arenas from the start).
+before any page runs. It used to be set when Build & Train first loaded, after TensorFlow's
+thread pools had started: twelve threads running TensorFlow took 16 arenas here, 2 with the
+limit set first. In the classroom benchmark, the server kept 1,294 MB once five learners'
+sessions had closed, against 1,246 MB with two arenas from the start (MALLOC_ARENA_MAX=2).
 
 A closed session's models, figures and arrays hold reference cycles, which only a full
 garbage collection frees. Streamlit's collection after every rerun is off (it cost most of
