@@ -11,10 +11,8 @@ import streamlit as st
 
 from pages.common import keep_keras_between_reruns
 from pages.reload import keep_ticket_in_url, note_page_view, take_back_training
-from playground.memory import SessionMemory, limit_malloc_arenas
+from playground.memory import SessionMemory
 
-# First thing: malloc arenas are taken by threads as they start, TensorFlow's among them.
-limit_malloc_arenas()
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of logs
 
 # A local icon: a Material icon here would be fetched from a font server, which fails offline.

@@ -4,11 +4,13 @@ Every training runs on a new thread, and glibc gives threads their own malloc ar
 to eight per core). Memory freed in an arena stays with the process, so each training left
 tens of megabytes behind. Two arenas, and handing free memory back after each training,
 kept eight trainings in one process within 15 MB here (982 → 997 MB), against 1,009 →
-1,201 MB without. The limit holds only for arenas made after it is set, so app.py sets it
-before any page runs. It used to be set when Build & Train first loaded, after TensorFlow's
-thread pools had started: twelve threads running TensorFlow took 16 arenas here, 2 with the
-limit set first. In the classroom benchmark, the server kept 1,294 MB once five learners'
-sessions had closed, against 1,246 MB with two arenas from the start (MALLOC_ARENA_MAX=2).
+1,201 MB without.
+
+In a Streamlit server the limit set here does not take effect: glibc fixes its arena limit
+once more than eight arenas exist, and Streamlit's own threads had made 14 before app.py
+first ran. There, only `MALLOC_ARENA_MAX=2` in the server's environment limits them. In one
+classroom benchmark with it, five learners' closed sessions left 48 MB less behind: less than
+the spread between identical runs without it (1,079 to 1,162 MB), so it is not set anywhere.
 
 A closed session's models, figures and arrays hold reference cycles, which only a full
 garbage collection frees. Streamlit's collection after every rerun is off (it cost most of

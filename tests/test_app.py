@@ -71,16 +71,6 @@ def test_home_page_introduces_the_playground():
     assert "convolutional neural networks" in app.markdown[0].value
 
 
-def test_the_app_limits_malloc_arenas_before_any_page_runs(monkeypatch):
-    import playground.memory
-
-    calls = []
-    monkeypatch.setattr(playground.memory, "limit_malloc_arenas", lambda: calls.append("limit"))
-    monkeypatch.setattr(playground.memory, "SessionMemory", lambda: calls.append("page runs") or object())
-    AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    assert calls[:2] == ["limit", "page runs"]
-
-
 def test_home_page_does_not_import_tensorflow():
     script = (
         "import sys\n"
