@@ -46,11 +46,10 @@ class Panel:
     """One picture's plot area: maps (epoch position, value) to the drawing's units."""
 
     def __init__(self, x_ticks: list[float], y_ticks: list[float]):
-        self.left = LEFT
         self.x_ticks, self.y_ticks = x_ticks, y_ticks
 
     def x(self, position: float) -> float:
-        return self.left + PANEL_WIDTH * position / self.x_ticks[-1]
+        return LEFT + PANEL_WIDTH * position / self.x_ticks[-1]
 
     def y(self, value: float) -> float:
         return TOP + PANEL_HEIGHT * (1 - value / self.y_ticks[-1])
@@ -72,20 +71,20 @@ def _polylines(panel: Panel, positions, values, color: str, width: int, opacity:
 
 def _axes(panel: Panel, title: str, label) -> list[str]:
     right, bottom = panel.x(panel.x_ticks[-1]), TOP + PANEL_HEIGHT
-    parts = [f'<text x="{(panel.left + right) / 2:.1f}" y="{TOP - 10}" text-anchor="middle" {TITLE}>'
+    parts = [f'<text x="{(LEFT + right) / 2:.1f}" y="{TOP - 10}" text-anchor="middle" {TITLE}>'
              f'{title}</text>']
     for value in panel.y_ticks:
         y = panel.y(value)
-        parts.append(f'<line x1="{panel.left:.1f}" x2="{right:.1f}" y1="{y:.1f}" y2="{y:.1f}" '
+        parts.append(f'<line x1="{LEFT:.1f}" x2="{right:.1f}" y1="{y:.1f}" y2="{y:.1f}" '
                      f'stroke="{GRID_COLOR}"/>')
-        parts.append(f'<text x="{panel.left - 6:.1f}" y="{y + 4:.1f}" text-anchor="end" {LABEL}>'
+        parts.append(f'<text x="{LEFT - 6:.1f}" y="{y + 4:.1f}" text-anchor="end" {LABEL}>'
                      f'{label(value)}</text>')
     for value in panel.x_ticks:
         x = panel.x(value)
         parts.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle" {LABEL}>{value:g}</text>')
-    parts.append(f'<line x1="{panel.left:.1f}" x2="{right:.1f}" y1="{bottom}" y2="{bottom}" '
+    parts.append(f'<line x1="{LEFT:.1f}" x2="{right:.1f}" y1="{bottom}" y2="{bottom}" '
                  f'stroke="{AXIS_COLOR}"/>')
-    parts.append(f'<text x="{(panel.left + right) / 2:.1f}" y="{bottom + 36}" text-anchor="middle" {LABEL}>'
+    parts.append(f'<text x="{(LEFT + right) / 2:.1f}" y="{bottom + 36}" text-anchor="middle" {LABEL}>'
                  f'{X_TITLE}</text>')
     return parts
 
@@ -107,6 +106,7 @@ def training_svgs(snapshot) -> tuple[str, str]:
     points = snapshot.batch_points
     positions = [point[0] for point in points]
     validated = [point for point in snapshot.epoch_points if "val_loss" in point]
+    epochs = [point["epoch"] for point in validated]
     losses, accuracies = (np.array([point[column] for point in points], np.float64) for column in (1, 2))
     all_losses = [*losses, *(point["val_loss"] for point in validated)]
     finite = [value for value in all_losses if math.isfinite(value)]
@@ -121,7 +121,6 @@ def training_svgs(snapshot) -> tuple[str, str]:
         parts += _axes(panel, metric, label)
         parts += _polylines(panel, positions, values, BAR_COLOR, 1, 0.3)
         parts += _polylines(panel, positions, smoothed(values), LINE_COLOR, 2, 1.0)
-        epochs = [point["epoch"] for point in validated]
         scores = [point[f"val_{metric}"] for point in validated]
         parts += _polylines(panel, epochs, scores, HIGHLIGHT_COLOR, 2, 1.0)
         parts += [f'<circle cx="{panel.x(epoch):.1f}" cy="{panel.y(score):.1f}" r="4" '

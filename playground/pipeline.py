@@ -38,11 +38,11 @@ def shared_training_tensors(data: Dataset) -> tuple[tf.Tensor, tf.Tensor]:
     with _shared_tensors_lock:
         for key in [key for key, (owner, _, _) in _shared_tensors.items() if owner() is None]:
             del _shared_tensors[key]
-        entry = _shared_tensors.get(id(data.train_pixels))
-        if entry is None or entry[0]() is not data.train_pixels:
-            pixels = data.train_pixels
+        pixels = data.train_pixels
+        entry = _shared_tensors.get(id(pixels))
+        if entry is None or entry[0]() is not pixels:
             entry = (weakref.ref(pixels), tf.constant(pixels), tf.constant(data.y_train))
-            _shared_tensors[id(data.train_pixels)] = entry
+            _shared_tensors[id(pixels)] = entry
         return entry[1], entry[2]
 
 
