@@ -16,10 +16,10 @@ Most of what a class leaves behind is TensorFlow's, and none of this module reac
 oneDNN on (TensorFlow's default on x86 Linux), every tensor of 4 KB or more comes from one
 pool that reuses freed memory but never hands it back: a 191 MiB tensor, once freed, leaves
 resident memory 198 MiB higher, where a NumPy array of that size gives it all back
-(benchmarks/allocator_pool.py). In a server, read from /proc/PID/smaps, the pool's two
-largest regions held 130 MiB resident with every shared resource loaded, 187 MiB warm, and
-234 MiB after two rounds of five learners, whose trainings ran while a watcher clicked;
-malloc's arenas grew 33 MiB meanwhile. With oneDNN off (`TF_ENABLE_ONEDNN_OPTS=0`) the pool
+(benchmarks/allocator_pool.py). In a server, read from /proc/PID/smaps, the pool's regions
+after its first (of 32 MiB) held 130 MiB resident with every shared resource loaded, 187 MiB
+warm, and 234 MiB after two rounds of five learners, whose trainings ran while a watcher
+clicked; malloc's arenas grew 33 MiB meanwhile. With oneDNN off (`TF_ENABLE_ONEDNN_OPTS=0`) the pool
 is gone, but the Fast default trained in 11.0-11.7 s instead of 5.6-6.3 s (three trainings
 each, in alternating processes), so oneDNN stays on. Only training in a process of its own,
 which ends when the class does, would give that memory back.
