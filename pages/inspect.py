@@ -58,14 +58,19 @@ def grid_layout(maps: np.ndarray, width: int) -> tuple[int, int]:
 
 
 def as_maps(values: np.ndarray) -> np.ndarray:
+    """Height × width × maps: a 2-D output is one map; a vector, one 1 × 1 map per value."""
+    if values.ndim == 2:
+        return values[..., np.newaxis]
     return values if values.ndim == 3 else values.reshape(1, 1, -1)
 
 
 def show_maps(values: np.ndarray) -> None:
+    values = as_maps(values)
     columns, scale = grid_layout(values, SINGLE_WIDTH)
+    count = values.shape[-1]
     show_picture(st, grid_picture(values, columns), scale,
-                 f"{values.shape[-1]} maps of {values.shape[0]}×{values.shape[1]}, each scaled to its "
-                 "own range (dark = low, yellow = high)")
+                 f"{count} map{'s' if count > 1 else ''} of {values.shape[0]}×{values.shape[1]}, "
+                 f"{'each ' if count > 1 else ''}scaled to its own range (dark = low, yellow = high)")
 
 
 def show_pooled(view) -> None:

@@ -81,7 +81,8 @@ def _view_kind(activation: LayerActivation, is_last: bool, input_count: int = 1)
         return "inactive"
     if is_last:
         return "probabilities"
-    return "maps" if activation.values.ndim == 3 else "vector"
+    # A 2-D output (a Reshape to 28 × 28, say) is one map without a channel axis.
+    return "maps" if activation.values.ndim in (2, 3) else "vector"
 
 
 class ActivationProbe:

@@ -155,10 +155,19 @@ def outputs_probabilities(model: keras.Model) -> bool:
 
     Decided once per model from its last layer: guessing from the values would give the
     same image different probabilities depending on what else is in its batch."""
-    last = model.layers[-1]
+    last = output_layer(model)
     if isinstance(last, keras.layers.Softmax):
         return True
     return getattr(getattr(last, "activation", None), "__name__", "") in PROBABILITY_ACTIVATIONS
+
+
+def output_layer(model: keras.Model) -> keras.layers.Layer:
+    """The layer that makes the model's output, looked for inside a nested model: a trained
+    model wrapped whole behind a Reshape ends in that model, not in its Dense layer."""
+    last = model.layers[-1]
+    while isinstance(last, keras.Model) and last.layers:
+        last = last.layers[-1]
+    return last
 
 
 def as_probabilities(outputs: np.ndarray, from_logits: bool) -> np.ndarray:

@@ -12,7 +12,7 @@ from conftest import ROOT
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 from test_app import APP, TIMEOUT, run_like_a_started_server  # noqa: F401 - an autouse fixture
-from test_inspection import STACK_WITH_EVERYTHING
+from test_inspection import STACK_WITH_EVERYTHING, nested_upload
 
 from playground.model import Classifier, build_model
 from playground.presets import PRESETS, preset
@@ -103,6 +103,16 @@ def test_every_preset_and_layer_type_can_be_inspected(stack_name):
     assert not app.error
     assert len(layer_headings(app)) == len(model.layers) - 1
     assert "Your model" in app.caption[0].value
+
+
+def test_a_nested_upload_shows_its_reshaped_image_as_a_map():
+    digit = np.random.default_rng(0).random((28, 28, 1)).astype(np.float32)
+    classifier = Classifier(nested_upload(), "Uploaded model", tuple("0123456789"))
+    app = open_page(INSPECT, classifier, last_digit=digit)
+    assert not app.error
+    assert len(layer_headings(app)) == 2
+    captions = image_captions(app)
+    assert any(caption.startswith("1 map of 28×28, scaled") for caption in captions), captions
 
 
 def test_inspect_converts_an_uploaded_photo_of_a_digit(default_classifier):

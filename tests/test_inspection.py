@@ -204,6 +204,21 @@ def test_layer_views_pair_each_pooling_layer_with_what_it_pooled():
                                global_average.source.values.mean(axis=(0, 1)), atol=1e-6)
 
 
+def nested_upload() -> keras.Model:
+    """A notebook's model without a channel axis, wrapped whole behind a Reshape, as the
+    upload refusal advises."""
+    inner = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Reshape((28, 28)), inner])
+
+
+def test_a_two_dimensional_output_is_one_map():
+    image = RNG.random((28, 28, 1)).astype(np.float32)
+    probe = ActivationProbe(nested_upload())
+    views = layer_views(image, probe.activations(image), probe.sources)
+    assert [view.kind for view in views] == ["maps", "probabilities"]
+    np.testing.assert_array_equal(views[0].activation.values, image[..., 0])
+
+
 def test_a_classifier_builds_its_probe_once():
     classifier = Classifier(build_model(preset("Blog: Dense-only baseline")), "test", tuple("0123456789"))
     assert classifier.activation_probe() is classifier.activation_probe()

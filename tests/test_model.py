@@ -74,6 +74,26 @@ def test_the_output_kind_is_read_from_the_last_layer():
     assert not outputs_probabilities(keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)]))
 
 
+def test_a_nested_model_is_read_from_its_own_last_layer():
+    """What the upload refusal advises for a model without a channel axis: the trained model,
+    wrapped whole behind a Reshape. Its probabilities must be the inner model's own."""
+    from playground.model import Classifier, outputs_probabilities
+
+    keras.utils.set_random_seed(0)
+    inner = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    wrapped = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Reshape((28, 28)), inner])
+    assert outputs_probabilities(wrapped)
+    images = np.random.default_rng(0).random((3, 28, 28, 1)).astype(np.float32)
+    classifier = Classifier(wrapped, "Uploaded model", tuple("0123456789"))
+    np.testing.assert_allclose(classifier.probabilities(images), np.asarray(inner(images[..., 0])), rtol=1e-5)
+
+    logits = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    functional_input = keras.Input((28, 28, 1))
+    nested_logits = keras.Model(functional_input, logits(keras.layers.Reshape((28, 28))(functional_input)))
+    assert not outputs_probabilities(nested_logits)
+
+
 def test_the_same_seed_builds_the_same_weights_and_another_seed_does_not():
     stack = preset("Fast default")
     first, second, other = build_model(stack, seed=3), build_model(stack, seed=3), build_model(stack, seed=4)
