@@ -33,6 +33,7 @@ HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 KERAS_WEIGHTS_ENTRY = "model.weights.h5"
 METADATA_ENTRY = "playground.json"  # written into the playground's own downloads: the data set
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
+WRAPPED_NAME = "wrapped.keras"  # the file name the shape advice saves to
 OTHER_FORMATS = {b"\x80": "a PyTorch or pickle file", b"\x08": "an ONNX file", b"{": "a JSON file"}
 # A model that starts by scaling pixels by at most this was made for pixels 0–255.
 RAW_PIXEL_SCALE = 1 / 100
@@ -194,15 +195,16 @@ def check_fit(model: keras.Model, input_shape=(28, 28, 1), num_classes: int = 10
     taken, wanted = tuple(model.input_shape[1:]), tuple(input_shape)
     height, width, channels = wanted
     image = f"{height}×{width}×{channels}"
+    # The fix wraps the trained model whole, so a learner keeps their weights and retrains nothing.
+    wrap = ("Wrap it, trained weights and all: "
+            f"keras.Sequential([keras.Input(({height}, {width}, {channels})), ")
     if taken == (height, width):
         raise UploadRefused(f"This model takes {height}×{width} images without a channel axis; the "
-                            f"playground feeds {image}. Start it with "
-                            f"keras.Input(({height}, {width}, {channels})) and a "
-                            f"keras.layers.Reshape(({height}, {width})), then save again.")
+                            f"playground feeds {image}. {wrap}keras.layers.Reshape(({height}, {width})), "
+                            f"model]).save('{WRAPPED_NAME}').")
     if taken == (height * width * channels,):
         raise UploadRefused(f"This model takes {taken[0]} flat values; the playground feeds {image} images. "
-                            f"Start it with keras.Input(({height}, {width}, {channels})) and "
-                            "keras.layers.Flatten(), then save again.")
+                            f"{wrap}keras.layers.Flatten(), model]).save('{WRAPPED_NAME}').")
     if taken != wanted:
         raise UploadRefused(f"This model takes inputs of shape {_shape(taken)}; the playground feeds "
                             "28×28×1 images (digits and clothes, one grey channel) or 32×32×3 ones "

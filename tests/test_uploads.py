@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from playground.model import build_model, model_bytes
+from playground.model import Classifier, build_model, model_bytes
 from playground.presets import preset
 from playground.uploads import MAX_UNCOMPRESSED_BYTES, UploadRefused, load_uploaded_model
 
@@ -82,16 +82,30 @@ def test_a_subclassed_model_is_refused(tmp_path):
     assert refusal(saved(model, tmp_path)).startswith("This is a subclassed model (Subclassed)")
 
 
-def test_a_model_without_a_channel_axis_is_told_how_to_add_one(tmp_path):
-    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10)])
+def follow_the_advice(message: str, model, folder) -> bytes:
+    """Run the refusal's advice as a learner would paste it, with their model as `model`, in
+    `folder` (the current directory)."""
+    code = message.split("Wrap it, trained weights and all: ", 1)[1].removesuffix(".")
+    exec(code, {"keras": keras, "model": model})
+    return (folder / "wrapped.keras").read_bytes()
+
+
+@pytest.mark.parametrize("first_layers, input_shape, to_inputs", [
+    ((keras.layers.Flatten(),), (28, 28), lambda images: images[..., 0]),  # the classic tutorial's model
+    ((), (784,), lambda images: images.reshape(len(images), -1)),
+], ids=["no channel axis", "flat"])
+def test_a_wrong_shape_is_refused_with_advice_that_works_as_written(first_layers, input_shape, to_inputs,
+                                                                    tmp_path, monkeypatch):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(input_shape), *first_layers,
+                              keras.layers.Dense(10, activation="softmax")])
     message = refusal(saved(model, tmp_path))
-    assert "without a channel axis" in message and "keras.Input((28, 28, 1))" in message
-    assert "Reshape((28, 28))" in message
-
-
-def test_a_flat_input_model_is_told_to_flatten():
-    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10)])
-    assert "keras.layers.Flatten()" in refusal(model_bytes(model))
+    assert "keras.Input((28, 28, 1))" in message
+    monkeypatch.chdir(tmp_path)
+    uploaded = load_uploaded_model(follow_the_advice(message, model, tmp_path))
+    classifier = Classifier(uploaded.model, "Uploaded model", tuple("0123456789"))
+    expected = np.asarray(model(to_inputs(IMAGES)))  # the learner's own model on the same images
+    np.testing.assert_allclose(classifier.probabilities(IMAGES), expected, rtol=1e-5)
 
 
 def test_wrong_shapes_are_refused():
