@@ -198,6 +198,11 @@ def check_fit(model: keras.Model, input_shape=(28, 28, 1), num_classes: int = 10
     # The fix wraps the trained model whole, so a learner keeps their weights and retrains nothing.
     wrap = ("Wrap it, trained weights and all: "
             f"keras.Sequential([keras.Input(({height}, {width}, {channels})), ")
+    pixel_type = keras.backend.standardize_dtype(model.inputs[0].dtype)
+    if "int" in pixel_type and taken == wanted:
+        raise UploadRefused(f"This model takes {pixel_type} pixels from 0 to 255; the playground feeds "
+                            f"floats from 0 to 1, which it would round down to 0. {wrap}"
+                            f"keras.layers.Rescaling(255), model]).save('{WRAPPED_NAME}').")
     if taken == (height, width):
         raise UploadRefused(f"This model takes {height}×{width} images without a channel axis; the "
                             f"playground feeds {image}. {wrap}keras.layers.Reshape(({height}, {width})), "

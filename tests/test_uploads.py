@@ -108,6 +108,21 @@ def test_a_wrong_shape_is_refused_with_advice_that_works_as_written(first_layers
     np.testing.assert_allclose(classifier.probabilities(IMAGES), expected, rtol=1e-5)
 
 
+def test_a_model_that_takes_integer_pixels_is_refused_with_advice_that_works(tmp_path, monkeypatch):
+    """Fed the playground's floats in [0, 1], a uint8 input truncates every pixel to 0."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((28, 28, 1), dtype="uint8"), keras.layers.Rescaling(1 / 255),
+                              keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    message = refusal(saved(model, tmp_path))
+    assert "uint8" in message
+    monkeypatch.chdir(tmp_path)
+    uploaded = load_uploaded_model(follow_the_advice(message, model, tmp_path))
+    classifier = Classifier(uploaded.model, "Uploaded model", tuple("0123456789"))
+    pixels = np.round(IMAGES * 255).astype(np.uint8)
+    expected = np.asarray(model(pixels))  # the learner's own model on the same images as bytes
+    np.testing.assert_allclose(classifier.probabilities(pixels / 255.0), expected, rtol=1e-5)
+
+
 def test_wrong_shapes_are_refused():
     large = small_model(keras.layers.Flatten(), keras.layers.Dense(10), input_shape=(64, 64, 3))
     assert "takes inputs of shape 64×64×3; the playground feeds 28×28×1 images" in refusal(model_bytes(large))
