@@ -224,7 +224,8 @@ def _layer_output(index: int, spec: dict, shape: tuple) -> tuple[tuple, int]:
     label = f"Layer {index + 1} ({layer_type})"
     if layer_type in SPATIAL_TYPES and len(shape) != 3:
         raise StackError(index, f"{label} needs an image-shaped input (height, width, channels) "
-                         f"but receives {_tensor_text(shape)}. Move it before Flatten.")
+                         f"but receives {_tensor_text(shape)}. Move it above the Flatten or "
+                         "GlobalAveragePooling2D that made the maps flat.")
     if layer_type == "Conv2D":
         return _conv_output(index, label, spec, shape)
     if layer_type == "ResidualBlock":

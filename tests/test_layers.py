@@ -95,6 +95,12 @@ def test_conv_after_flatten_is_refused():
     assert raised.value.index == 1
 
 
+def test_pooling_after_global_pooling_is_told_which_layers_flatten():
+    global_average = make_layer("GlobalAveragePooling2D")
+    with pytest.raises(StackError, match="GlobalAveragePooling2D that made the maps flat"):
+        trace_shapes([conv(filters=8), global_average, make_layer("MaxPooling2D"), dense(10)])
+
+
 def test_kernel_larger_than_input():
     stack = [conv(filters=4, kernel_size=9, strides=3), conv(filters=4, kernel_size=9), flatten, dense(10)]
     with pytest.raises(StackError, match=r"Layer 2 \(Conv2D\).*9×9 kernel.*7×7 input"):
