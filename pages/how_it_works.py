@@ -24,6 +24,7 @@ from playground.explainer_figures import activation_curves, number_grid, softmax
 DRAWING = "Your last drawing (14×14)"
 FIGURE_CONFIG = {"displayModeBar": False, "staticPlot": False}
 DEFAULT_SCORES = "2.0, 1.0, 0.1, -1.0"
+KERNEL_COLUMN_PIXELS = 48  # room for "-0.111"; three fit the controls on a 1,000-pixel screen
 
 
 def choose_input() -> np.ndarray:
@@ -41,7 +42,9 @@ def choose_kernel() -> np.ndarray:
     preset = st.selectbox("Kernel", list(KERNELS), key="conv_kernel_preset")
     start = pd.DataFrame(np.round(KERNELS[preset], 3), columns=["1", "2", "3"])
     # A new key per preset, so choosing a preset replaces the user's edits instead of mixing them.
-    edited = st.data_editor(start, key=f"conv_kernel_{preset}", hide_index=True, width="content")
+    narrow = {column: st.column_config.NumberColumn(width=KERNEL_COLUMN_PIXELS) for column in start.columns}
+    edited = st.data_editor(start, key=f"conv_kernel_{preset}", hide_index=True, width="content",
+                            column_config=narrow)
     return np.nan_to_num(edited.to_numpy(dtype=float))
 
 
@@ -54,7 +57,7 @@ def choose_step(count: int) -> int:
 def convolution_section() -> np.ndarray:
     """The interactive convolution; returns its output map for the sections below."""
     st.header("Convolution, step by step")
-    controls, input_column, output_column = st.columns([1, 1.4, 1.2], gap="medium")
+    controls, input_column, output_column = st.columns([1.3, 1.4, 1.2], gap="medium")
     with controls:
         image, kernel = choose_input(), choose_kernel()
         stride = st.segmented_control("Stride", [1, 2, 3], default=1, key="conv_stride") or 1

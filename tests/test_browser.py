@@ -120,3 +120,17 @@ def test_editing_the_kernel_changes_the_convolution(browser, app_url):
     expect(arithmetic).to_contain_text("1×5 + 0×-1", timeout=PAGE_TIMEOUT_MS)
     assert arithmetic.inner_text().endswith("= 7")  # the X's top-left 1 now counts five times
     page.close()
+
+
+def test_all_three_kernel_columns_show_on_a_small_screen(browser, app_url):
+    """A 1,000-pixel-wide window with the sidebar open: the kernel editor must not hide a
+    column behind a scroll bar."""
+    page = browser.new_page(viewport={"width": 1000, "height": 800})
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(f"{app_url}/how_it_works")
+    grid = page.get_by_test_id("stDataFrame").first
+    grid.locator("canvas").first.wait_for()
+    widths = grid.evaluate("frame => { const scroller = frame.querySelector('.dvn-scroller'); "
+                           "return [scroller.scrollWidth, scroller.clientWidth]; }")
+    assert widths[0] <= widths[1], f"the kernel is {widths[0]} px wide but shows {widths[1]} px"
+    page.close()
