@@ -23,12 +23,14 @@ def drawing_canvas() -> np.ndarray | None:
     st.session_state.setdefault("canvas_generation", 0)
     key = f"digit_canvas_{st.session_state.canvas_generation}"
     drawing = digit_canvas(CANVAS_SIDE, STROKE_WIDTH, key=key)
-    clear, pick = st.columns(2)
-    if clear.button("Clear", icon=":material/ink_eraser:", key="clear_canvas"):
+    # Side by side at their own widths, wrapping on a narrow screen: two equal columns cut
+    # "Pick a test image" to "Pick a t…" in a 1,000-pixel window.
+    buttons = st.container(horizontal=True)
+    if buttons.button("Clear", icon=":material/ink_eraser:", key="clear_canvas"):
         st.session_state.canvas_generation += 1  # the canvas only clears when its key changes
         st.session_state.pop("draw_test_pick", None)
         st.rerun()
-    if pick.button("Pick a test image", icon=":material/shuffle:", key="draw_test_image",
+    if buttons.button("Pick a test image", icon=":material/shuffle:", key="draw_test_image",
                    help="A random image from the model's test set, for when drawing is not an option."):
         st.session_state.draw_test_pick = int(np.random.default_rng().integers(2**31))
         st.session_state.canvas_generation += 1  # a fresh canvas: the test image shows, not an old drawing

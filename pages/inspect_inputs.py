@@ -11,6 +11,7 @@ from playground.images import UPLOAD_TYPES, ImageError, open_picture, photo_inpu
 DIGIT_SOURCES = ("Last drawing", "Test image", "Upload")
 PHOTO_SOURCES = ("Test image", "Upload")
 INPUT_SIDE = 168
+TEST_INDEX_PIXELS = 200  # the test image number: wide enough for its label, "Test image (0 to 9999)"
 
 
 def last_drawing() -> np.ndarray | None:
@@ -28,12 +29,15 @@ def test_image(classifier) -> np.ndarray | None:
         st.error(str(error))
         return None
     count = len(data.x_test)
-    number_column, button_column, _ = st.columns([1, 1, 2], vertical_alignment="bottom")
-    if button_column.button("Random test image", icon=":material/shuffle:", key="inspect_random"):
+    # Side by side, wrapping on a narrow screen: in thirds of a 1,000-pixel window the button
+    # read "Random t…".
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    number_slot = row.empty()
+    if row.button("Random test image", icon=":material/shuffle:", key="inspect_random"):
         st.session_state.inspect_test_index = int(np.random.default_rng().integers(count))
     st.session_state.setdefault("inspect_test_index", 0)
-    index = number_column.number_input(f"Test image (0 to {count - 1})", 0, count - 1,
-                                       key="inspect_test_index")
+    index = number_slot.number_input(f"Test image (0 to {count - 1})", 0, count - 1,
+                                     key="inspect_test_index", width=TEST_INDEX_PIXELS)
     st.caption(f"{data.title} test image {index}: true label **{data.class_names[data.y_test[index]]}**")
     return data.x_test[index]
 

@@ -134,3 +134,22 @@ def test_all_three_kernel_columns_show_on_a_small_screen(browser, app_url):
                            "return [scroller.scrollWidth, scroller.clientWidth]; }")
     assert widths[0] <= widths[1], f"the kernel is {widths[0]} px wide but shows {widths[1]} px"
     page.close()
+
+
+def cut_short(button) -> bool:
+    """Whether any part of the button's label is cut off (shown with an ellipsis)."""
+    return button.evaluate("button => [...button.querySelectorAll('*')]"
+                           ".some(part => part.scrollWidth > part.clientWidth + 1)")
+
+
+@pytest.mark.parametrize(("path", "label", "ready"), [
+    ("draw", "Pick a test image", "Draw a digit from 0 to 9"),
+    ("inspect", "Random test image", "Prediction:"),
+])
+def test_buttons_show_their_whole_label_on_a_small_screen(browser, app_url, path, label, ready):
+    page = browser.new_page(viewport={"width": 1000, "height": 800})
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(f"{app_url}/{path}")
+    page.get_by_text(ready).first.wait_for()
+    assert not cut_short(page.get_by_role("button", name=label)), f"{label!r} is cut short"
+    page.close()
