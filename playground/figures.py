@@ -13,14 +13,16 @@ HIGHLIGHT_COLOR = "#e4572e"
 BAR_COLOR = "#8fa7c9"
 LINE_COLOR = "#3b5b92"
 SMOOTHING = 0.6  # weight of the past in the training curves' moving average
+EPOCH_TITLE = "epoch"
+BATCH_POINTS_NOTE = "each faint point: the batches since the one before"
 EDGE = 10  # pixels around every figure; more on top where a figure has titles
 # Plotly's Viridis as a table of 256 RGB colours, for pictures made without Plotly.
 VIRIDIS = np.rint([unlabel_rgb(color) for color in sample_colorscale("Viridis", 256)]).astype(np.uint8)
 
 
-def margin(top: int = EDGE) -> dict:
+def margin(top: int = EDGE, bottom: int = EDGE) -> dict:
     """Plotly's layout margin for the playground's figures."""
-    return dict(l=EDGE, r=EDGE, t=top, b=EDGE)
+    return dict(l=EDGE, r=EDGE, t=top, b=bottom)
 
 
 def probabilities_figure(probabilities: np.ndarray, class_names: tuple[str, ...]) -> go.Figure:
@@ -66,10 +68,13 @@ def training_figure(snapshot) -> go.Figure:
             mode="lines+markers", name="validation", legendgroup="validation", showlegend=column == 1,
             line=dict(color=HIGHLIGHT_COLOR, width=2)), row=1, col=column)
     span = [0, max(1, snapshot.progress.epochs)]
-    figure.update_xaxes(title_text="epoch (each faint point: the batches since the one before)", range=span)
+    figure.update_xaxes(title_text=EPOCH_TITLE, range=span)
     figure.update_yaxes(rangemode="tozero", row=1, col=1)
     figure.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=2)
-    figure.update_layout(height=300, margin=margin(50), uirevision="training",
+    # Once, across both charts: as each axis's title it overlapped the other's in a narrow window.
+    figure.add_annotation(text=BATCH_POINTS_NOTE, x=0.5, y=0, xref="paper", yref="paper", yshift=-54,
+                          xanchor="center", yanchor="top", showarrow=False, font=dict(size=12))
+    figure.update_layout(height=320, margin=margin(50, bottom=78), uirevision="training",
                          legend=dict(orientation="h", y=1.12, yanchor="bottom", x=1, xanchor="right"))
     return figure
 

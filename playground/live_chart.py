@@ -15,7 +15,14 @@ from html import escape
 
 import numpy as np
 
-from playground.figures import BAR_COLOR, HIGHLIGHT_COLOR, LINE_COLOR, smoothed
+from playground.figures import (
+    BAR_COLOR,
+    BATCH_POINTS_NOTE,
+    EPOCH_TITLE,
+    HIGHLIGHT_COLOR,
+    LINE_COLOR,
+    smoothed,
+)
 
 WIDTH, HEIGHT = 450, 300  # one picture's own units; it scales to its column's width
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 52, 46  # room for tick labels, titles, legend, axis title
@@ -25,7 +32,7 @@ MAX_TICKS = 5
 LABEL = 'font-family="sans-serif" fill="#555" font-size="12"'
 TITLE = 'font-family="sans-serif" fill="#555" font-size="14"'
 GRID_COLOR, AXIS_COLOR = "#e6e6e6", "#999"
-X_TITLE = "epoch (each faint point: the batches since the one before)"
+X_TITLE = f"{EPOCH_TITLE} ({BATCH_POINTS_NOTE})"
 # What each picture shows, for those who cannot see it (the caption under them gives the numbers).
 DESCRIPTIONS = ("The loss so far, batch by batch", "The accuracy so far, batch by batch")
 LEGEND = (("training batches", BAR_COLOR, 1, 0.3), ("training, smoothed", LINE_COLOR, 2, 1.0),

@@ -39,7 +39,29 @@ def test_training_charts_grow_live_and_results_appear(browser, mnist):
         accuracy = page.get_by_test_id("stMetricValue").first.inner_text()
         assert float(accuracy.rstrip("%")) > 80
         click_confusion_cell(page, true_class=3, predicted=3)
+        page.set_viewport_size({"width": 1000, "height": 800})  # a small laptop, the sidebar open
+        page.wait_for_timeout(1000)
+        problems = axis_text_problems(page)
+        assert not problems, f"the training chart's axis texts overlap or are cut off: {problems}"
         page.close()
+
+
+def axis_text_problems(page) -> list:
+    """The final training chart's axis titles and notes: pairs whose boxes overlap, and any
+    that reach past the chart's edge."""
+    chart = page.locator(".js-plotly-plot").filter(has_text="accuracy").first
+    return chart.evaluate("""chart => {
+        const boxes = [...chart.querySelectorAll('.xtitle, .x2title, .annotation-text')]
+            .map(text => text.getBoundingClientRect());
+        const edge = chart.getBoundingClientRect();
+        const overlaps = boxes.filter(box => box.bottom > edge.bottom || box.left < edge.left
+                                             || box.right > edge.right).map(box => ['cut off', box.bottom]);
+        boxes.forEach((a, i) => boxes.slice(i + 1).forEach(b => {
+            if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom)
+                overlaps.push([a.left, a.right, b.left, b.right]);
+        }));
+        return overlaps;
+    }""")
 
 
 def click_confusion_cell(page, true_class: int, predicted: int) -> None:
