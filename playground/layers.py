@@ -211,6 +211,7 @@ def trace_partial(stack: list[dict], input_shape=(28, 28, 1)) -> tuple[list[Laye
     for index, (spec, name) in enumerate(zip(stack, layer_names(stack), strict=True)):
         try:
             shape, params = _layer_output(index, spec, shape)
+            _check_softmax(index, spec, shape)
         except StackError as error:
             return infos, error
         inner = residual_layers(name, spec, infos[-1].output_shape if infos else tuple(input_shape)) \
@@ -244,6 +245,16 @@ def _layer_output(index: int, spec: dict, shape: tuple) -> tuple[tuple, int]:
     if layer_type == "BatchNormalization":
         return shape, 4 * shape[-1]  # gamma, beta, moving mean, moving variance
     return shape, 0  # Dropout, Activation
+
+
+def _check_softmax(index: int, spec: dict, shape: tuple) -> None:
+    """Softmax shares 1 among the values of the last axis: over a single value it always
+    gives 1, so nothing after it can learn (Keras only warns)."""
+    if spec.get("activation") == "softmax" and shape[-1] == 1:
+        what = {"Conv2D": "filter", "Dense": "unit"}.get(spec["type"], "channel")
+        raise StackError(index, f"Layer {index + 1} ({spec['type']}): softmax over one {what} always "
+                         f"outputs 1, so nothing after it can learn. Use another activation, or more "
+                         f"{what}s.")
 
 
 def _conv_output(index: int, label: str, spec: dict, shape: tuple) -> tuple[tuple, int]:

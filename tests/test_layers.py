@@ -95,6 +95,19 @@ def test_conv_after_flatten_is_refused():
     assert raised.value.index == 1
 
 
+@pytest.mark.parametrize("layer", [
+    make_layer("Conv2D", filters=1, activation="softmax"),
+    make_layer("Dense", units=1, activation="softmax"),
+], ids=["conv with one filter", "dense with one unit"])
+def test_softmax_over_one_value_is_refused(layer):
+    """It always outputs 1: Keras only warns, and the network cannot learn."""
+    stack = [layer, flatten, dense(10)] if layer["type"] == "Conv2D" else [flatten, layer, dense(10)]
+    with pytest.raises(StackError, match="softmax over one .* always outputs 1"):
+        trace_shapes(stack)
+    trace_shapes([{**layer, "activation": "relu"}, *stack[1:]] if layer["type"] == "Conv2D"
+                 else [flatten, {**layer, "activation": "relu"}, dense(10)])
+
+
 def test_pooling_after_global_pooling_is_told_which_layers_flatten():
     global_average = make_layer("GlobalAveragePooling2D")
     with pytest.raises(StackError, match="GlobalAveragePooling2D that made the maps flat"):
