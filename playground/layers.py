@@ -220,9 +220,14 @@ def trace_partial(stack: list[dict], input_shape=(28, 28, 1)) -> tuple[list[Laye
     return infos, None
 
 
+def _label(index: int, spec: dict) -> str:
+    """How refusals name a layer: "Layer 3 (Conv2D)"."""
+    return f"Layer {index + 1} ({spec['type']})"
+
+
 def _layer_output(index: int, spec: dict, shape: tuple) -> tuple[tuple, int]:
     layer_type = spec["type"]
-    label = f"Layer {index + 1} ({layer_type})"
+    label = _label(index, spec)
     if layer_type in SPATIAL_TYPES and len(shape) != 3:
         raise StackError(index, f"{label} needs an image-shaped input (height, width, channels) "
                          f"but receives {_tensor_text(shape)}. Move it above the Flatten or "
@@ -252,9 +257,8 @@ def _check_softmax(index: int, spec: dict, shape: tuple) -> None:
     gives 1, so nothing after it can learn (Keras only warns)."""
     if spec.get("activation") == "softmax" and shape[-1] == 1:
         what = {"Conv2D": "filter", "Dense": "unit"}.get(spec["type"], "channel")
-        raise StackError(index, f"Layer {index + 1} ({spec['type']}): softmax over one {what} always "
-                         f"outputs 1, so nothing after it can learn. Use another activation, or more "
-                         f"{what}s.")
+        raise StackError(index, f"{_label(index, spec)}: softmax over one {what} always outputs 1, "
+                         f"so nothing after it can learn. Use another activation, or more {what}s.")
 
 
 def _conv_output(index: int, label: str, spec: dict, shape: tuple) -> tuple[tuple, int]:
