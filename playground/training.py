@@ -1,8 +1,10 @@
 """Training as a background job that streams its metrics to whoever polls it.
 
-A job runs `model.fit` on its own thread, so that Streamlit reruns, page switches and
-button clicks never interrupt it. The thread never touches Streamlit: it writes to a
-lock-protected buffer, and the page reads `snapshot()`s from its own script thread.
+A job trains in the background, so that Streamlit reruns, page switches and button clicks
+never interrupt it: by default in a training process (playground.worker), whose reports a
+thread of the job's relays; or, with `separate_process=False`, on that thread itself. The
+thread never touches Streamlit: it writes to a lock-protected buffer, and the page reads
+`snapshot()`s from its own script thread.
 
 Jobs wait their turn for one of the server's training slots (`playground.queue`), and a
 job whose page has gone (a closed or reloaded tab) stops by itself within seconds.
@@ -11,6 +13,7 @@ job whose page has gone (a closed or reloaded tab) stops by itself within second
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 import weakref
@@ -18,131 +21,64 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import keras
-import numpy as np
 
-from playground.batchnorm import SAMPLE_IMAGES, recalibrate_batch_norm
-from playground.compiling import compile_for_training, release_training_step
-from playground.data import Dataset, float_images
-from playground.evaluation import evaluate
+from playground.compiling import compile_for_training
+from playground.data import Dataset
+from playground.fitting import Report, TrainingRun
 from playground.job_state import JobBuffer, JobSnapshot, Progress
 from playground.memory import collect_and_release, limit_malloc_arenas
-from playground.moments import MomentRecorder
-from playground.pipeline import split, training_batches
+from playground.pipeline import split
 from playground.queue import TrainingQueue, training_queue
-from playground.settings import (
-    PRECISE_BATCH_NORM_BELOW,
-    TrainingSettings,
-    batches_per_epoch,
-)
+from playground.settings import TrainingSettings, batches_per_epoch
+from playground.worker import dataset_token, model_request, training_processes
 
-REPORT_INTERVAL_SECONDS = 0.1  # batch metrics reach the buffer at most this often
 # A job whose page has been disconnected this long stops. Streamlit reconnects a dropped
 # websocket within a second or two, so a brief network blip never stops a training.
 ORPHAN_GRACE_SECONDS = 6.0
 OWNER_CHECK_SECONDS = 1.0  # how often a running job asks whether its page is still there
+RELAY_WAIT_SECONDS = 0.1  # how long the job's thread waits for a report before checking its stop and page
+PROCESS_GONE = ("The training process ended unexpectedly (the server may be short of memory): "
+                "press Train to try again.")
+
+# "0" trains on threads of the server's own process, as before training processes existed.
+SEPARATE_PROCESS_VARIABLE = "PLAYGROUND_TRAINING_PROCESS"
+SEPARATE_PROCESS = os.environ.get(SEPARATE_PROCESS_VARIABLE, "1").strip() != "0"
 
 limit_malloc_arenas()  # before the first training thread (see playground.memory)
 
 
-class StopRequested(Exception):
-    """Raised inside fit to leave it at once, skipping the epoch's end."""
-
-
-def interval_mean(mean_now: float, count_now: int, mean_before: float, count_before: int) -> float:
-    """The mean of batches count_before+1 … count_now, from two running means over the epoch.
-
-    Keras 3 logs at a batch's end the mean of every batch of the epoch so far; the
-    difference of two sums recovers what the batches in between did on their own.
-    """
-    return (mean_now * count_now - mean_before * count_before) / (count_now - count_before)
-
-
-class StreamingCallback(keras.callbacks.Callback):
-    """Copies metrics into the job's buffer, stops fit within one batch when asked, and
-    measures each epoch on the validation images.
-
-    `async_safe` lets Keras run the batch-end hook on its callback thread, so reading the
-    metrics never makes the training thread wait for the device. The stop check sits in the
-    batch-begin hook, which always runs on the training thread, where raising ends fit.
-    """
-
-    async_safe = True
-
-    def __init__(self, job: TrainingJob):
-        super().__init__()
-        self.job = job
-        self.epoch = 0
-        self.last_report = 0.0
-        self.last_owner_check = 0.0
-        self.started = 0.0
-        self.batches_done = 0
-        self.reported = (0, 0.0, 0.0)  # batches, mean loss, mean accuracy at the last point
-
-    def on_train_begin(self, logs=None):
-        self.started = time.perf_counter()
-        self.batches_done = 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-        self.reported = (0, 0.0, 0.0)
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self.job.keep_moment(self.epoch, batch)  # here, on the training thread, between two updates
-        now = time.perf_counter()
-        if now - self.last_owner_check >= OWNER_CHECK_SECONDS:
-            self.last_owner_check = now
-            self.job.check_owner()
-        if self.job.stop_requested:
-            raise StopRequested  # the weights keep the previous batch's update
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.batches_done += 1
-        self.job.count_batch()
-        now = time.perf_counter()
-        last_of_epoch = batch + 1 == self.job.batches_per_epoch
-        if now - self.last_report >= REPORT_INTERVAL_SECONDS or last_of_epoch:
-            self.last_report = now
-            self.report(batch, logs or {}, now)
-
-    def report(self, batch: int, logs: dict, now: float) -> None:
-        count = batch + 1
-        loss, accuracy = float(logs.get("loss", np.nan)), float(logs.get("accuracy", np.nan))
-        before, loss_before, accuracy_before = self.reported
-        self.reported = (count, loss, accuracy)
-        point = (self.epoch + count / self.job.batches_per_epoch,
-                 interval_mean(loss, count, loss_before, before),
-                 interval_mean(accuracy, count, accuracy_before, before))
-        self.job.record_batch(self.epoch, batch, point, self.batches_done, now - self.started)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.job.batches_per_epoch < PRECISE_BATCH_NORM_BELOW:
-            self.job.recalibrate_batch_norm()  # before this epoch's validation
-        self.job.keep_moment(epoch, None)
-        self.job.record_epoch(epoch, logs or {}, self.job.validate())
-
-
 class TrainingJob:
-    """One session's training run: start, stop, continue, and read its snapshot."""
+    """One session's training run: start, stop, continue, and read its snapshot.
+
+    `model` stays in this process and gets the trained weights at the end of every start;
+    `separate_process` (None: SEPARATE_PROCESS) says where the training itself runs."""
 
     def __init__(self, model: keras.Model, data: Dataset, settings: TrainingSettings,
-                 keep_moments: bool = True):
+                 keep_moments: bool = True, separate_process: bool | None = None):
         self.model = model
         self.data = data
         self.settings = settings.checked(len(data.train_pixels))
+        self.separate_process = SEPARATE_PROCESS if separate_process is None else separate_process
         # Whether the page that owns the job is still open (see belong_to); None: always.
         self._owner_connected: Callable[[], bool] | None = None
         self._owner_gone_since: float | None = None
         self._owner_finalizer: weakref.finalize | None = None
+        self._last_owner_check = 0.0
         self.next_epoch = 0
         self._buffer = JobBuffer()
+        self._moments: tuple | None = () if keep_moments else None
+        self._optimizer_state = None  # a training process's optimizer, between two starts
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._queue: TrainingQueue | None = None
+        self._process = None  # the training process lent to this job while it trains
+        self._process_lock = threading.Lock()
+        self._stop_sent = False
+        self._batches_before = 0  # batches trained in earlier starts
         (self.train_pixels, self.y_train,
          self.validation_pixels, self.y_validation) = split(data, self.settings)
         self.batches_per_epoch = batches_per_epoch(len(self.train_pixels), self.settings.batch_size)
         compile_for_training(model, self.settings, self.batches_per_epoch)
-        self._moments = MomentRecorder(model, self.batches_per_epoch) if keep_moments else None
 
     @property
     def stop_requested(self) -> bool:
@@ -150,21 +86,8 @@ class TrainingJob:
 
     @property
     def batches_done(self) -> int:
-        """Batches trained so far, over every start of this job."""
+        """Batches trained so far, over every start of this job (as last reported)."""
         return self._buffer.batches_done
-
-    def keep_moment(self, epoch: int, batch: int | None) -> None:
-        """Keep the first layer's weights before `batch` of `epoch`, or at its end (batch None)."""
-        if self._moments is None or (batch is not None and not self._moments.wants(epoch, batch)):
-            return
-        with self._buffer.lock:
-            if batch is None:
-                self._moments.after_epoch(epoch)
-            else:
-                self._moments.before_batch(epoch, batch)
-
-    def count_batch(self) -> None:
-        self._buffer.batches_done += 1
 
     def owner_connected(self) -> bool:
         return self._owner_connected is None or self._owner_connected()
@@ -179,6 +102,12 @@ class TrainingJob:
         elif now - self._owner_gone_since >= ORPHAN_GRACE_SECONDS:
             self._set(stop_reason="closed")
             self.request_stop()
+
+    def check_owner_now_and_then(self) -> None:
+        now = time.monotonic()
+        if now - self._last_owner_check >= OWNER_CHECK_SECONDS:
+            self._last_owner_check = now
+            self.check_owner()
 
     def belong_to(self, owner: object, owner_connected: Callable[[], bool] | None = None) -> None:
         """Make `owner` (a token kept in a browser session's state) this job's owner.
@@ -216,6 +145,8 @@ class TrainingJob:
         self._stop.clear()
         self._owner_gone_since = None
         self._set(state="queued", error=None, stop_reason=None)
+        if self.separate_process:
+            training_processes().start_one_ahead()  # TensorFlow imports while the job waits in line
         self._thread = threading.Thread(target=self._run, name="playground-training", daemon=True)
         self._thread.start()
 
@@ -226,6 +157,15 @@ class TrainingJob:
                 self._buffer.state = "stopping"
         if self._queue is not None:
             self._queue.wake()  # a waiting job leaves the line now, not at its next check
+        self._tell_process_to_stop()
+
+    def _tell_process_to_stop(self) -> None:
+        """Pass a stop request on to the training process at once, if one trains this job."""
+        with self._process_lock:
+            if self._process is not None and not self._stop_sent:
+                self._stop_sent = True
+                with contextlib.suppress(OSError):  # it died: the relay reports that
+                    self._process.send(("stop", self._stop_reason()))
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread; True if it has ended."""
@@ -247,7 +187,7 @@ class TrainingJob:
                 batch_points=tuple(buffer.batch_points), epoch_points=tuple(buffer.epoch_points),
                 evaluation=buffer.evaluation, error=buffer.error,
                 training_seconds=buffer.training_seconds, stop_reason=buffer.stop_reason,
-                moments=tuple(self._moments.moments) if self._moments is not None else (),
+                moments=self._moments or (),
             )
         if snapshot.state == "queued" and queue is not None:
             snapshot = replace(snapshot, place_in_line=queue.place(self),
@@ -259,52 +199,100 @@ class TrainingJob:
             for name, value in changes.items():
                 setattr(self._buffer, name, value)
 
+    def _stop_reason(self) -> str | None:
+        """Why the training should stop now, if it should: "closed" if the page has gone."""
+        if not self._stop.is_set():
+            return None
+        with self._buffer.lock:
+            return self._buffer.stop_reason or "asked"
+
     def _run(self) -> None:
         if not self._queue.wait_for_turn(self):
             self._set(state="stopped")
             return
+        self._set(state="running")
         try:
-            self._train_and_evaluate()
+            if self.separate_process:
+                self._train_in_a_process()
+            else:
+                self._train_here()
         except Exception as error:  # noqa: BLE001 - reported to the page, which shows it
             self._set(state="failed", error=f"{type(error).__name__}: {error}")
         finally:
             self._queue.done(self)
             collect_and_release()
 
-    def _train_and_evaluate(self) -> None:
-        self._set(state="running")
-        started = time.perf_counter()
-        with contextlib.suppress(StopRequested):
-            self.model.fit(
-                training_batches(self.data, len(self.train_pixels), self.settings.batch_size,
-                                 self.settings.seed + self.next_epoch, self.settings.augment),
-                epochs=self.settings.epochs, initial_epoch=self.next_epoch, shuffle=False,  # shuffled above
-                callbacks=[StreamingCallback(self)], verbose=0,
-            )
-        release_training_step(self.model)  # before any page may press Continue
-        with self._buffer.lock:
-            self._buffer.training_seconds += time.perf_counter() - started
-            if self._buffer.stop_reason == "closed":  # nobody is left to see the results
-                self._buffer.state = "stopped"
-                return
-            self._buffer.state = "evaluating"
-        if self._stop.is_set():
-            self.recalibrate_batch_norm()  # stopped mid-epoch, at a high learning rate
-        evaluation = evaluate(self.model, self.data.x_test, self.data.y_test)
-        finished = self.next_epoch >= self.settings.epochs and not self._stop.is_set()
-        self._set(evaluation=evaluation, state="finished" if finished else "stopped")
+    def _train_here(self) -> None:
+        def should_stop() -> str | None:
+            self.check_owner_now_and_then()
+            return self._stop_reason()
 
-    def recalibrate_batch_norm(self) -> None:
-        recalibrate_batch_norm(self.model, float_images(self.train_pixels[:SAMPLE_IMAGES]))
+        TrainingRun(self.model, self.data, self.settings, self.next_epoch, self.receive, should_stop,
+                    self._moments)()
 
-    def validate(self) -> dict:
-        """Loss and accuracy on the validation images, by direct calls (no second input pipeline)."""
-        if not len(self.validation_pixels):
-            return {}
-        result = evaluate(self.model, self.validation_pixels, self.y_validation)
-        return {"val_loss": result.loss, "val_accuracy": result.accuracy}
+    def _train_in_a_process(self) -> None:
+        processes = training_processes()
+        process = processes.borrow()
+        request = model_request(self.model, self.settings, self.next_epoch, self._optimizer_state,
+                                dataset_token(self.data), None, self._moments)
+        try:
+            process.send_training(request, self.data)
+            with self._process_lock:
+                self._process, self._stop_sent = process, False
+            if self._stop.is_set():
+                self._tell_process_to_stop()  # asked while the request was on its way
+            self._relay(process)
+        except (EOFError, OSError):  # the process died: out of memory, or killed
+            process.end()
+            self._set(state="failed", error=PROCESS_GONE)
+            return
+        except BaseException:
+            process.end()  # in an unknown state: never lend it again
+            raise
+        finally:
+            with self._process_lock:
+                self._process = None
+        processes.give_back(process)
 
-    def record_batch(self, epoch: int, batch: int, point: tuple, batches_done: int, seconds: float) -> None:
+    def _relay(self, process) -> None:
+        """Pass the process's reports on to the buffer until its result comes."""
+        while True:
+            if process.connection.poll(RELAY_WAIT_SECONDS):
+                report = process.connection.recv()
+                if report[0] == "result":
+                    weights, self._optimizer_state = report[-2:]
+                    self.model.set_weights(weights)
+                    self.receive(report[:-2])
+                    return
+                self.receive(report)
+                if report[0] == "failed":
+                    return
+            self.check_owner_now_and_then()  # which may ask it to stop
+
+    def receive(self, report: Report) -> None:
+        """Take one report of a run (see playground.fitting) into the buffer."""
+        kind, *details = report
+        if kind == "batch":
+            self._record_batch(*details)
+        elif kind == "epoch":
+            (point,) = details
+            self.next_epoch = point["epoch"]
+            with self._buffer.lock:
+                self._buffer.epoch_points.append(point)
+        elif kind == "moments":
+            (self._moments,) = details
+        elif kind == "state":
+            with self._buffer.lock:
+                if self._buffer.state in ("running", "stopping"):
+                    self._buffer.state = details[0]
+        elif kind == "result":
+            self._record_result(*details)
+        elif kind == "failed":
+            self._set(state="failed", error=details[0])
+        else:
+            raise ValueError(f"Unknown training report {kind!r}.")
+
+    def _record_batch(self, epoch: int, batch: int, point: tuple, batches_done: int, seconds: float) -> None:
         rate = batches_done * self.settings.batch_size / seconds if seconds > 0 else 0.0
         remaining = (self.settings.epochs - epoch) * self.batches_per_epoch - (batch + 1)
         seconds_left = remaining * self.settings.batch_size / rate if rate else None
@@ -315,9 +303,17 @@ class TrainingJob:
         with self._buffer.lock:
             self._buffer.progress = progress
             self._buffer.batch_points.append(point)
+            self._buffer.batches_done = self._batches_before + batches_done
 
-    def record_epoch(self, epoch: int, logs: dict, validation: dict) -> None:
-        point = {"epoch": epoch + 1, **{name: float(value) for name, value in logs.items()}, **validation}
-        self.next_epoch = epoch + 1
+    def _record_result(self, evaluation, stop_reason: str | None, seconds: float, batches: int) -> None:
+        self._batches_before += batches
         with self._buffer.lock:
-            self._buffer.epoch_points.append(point)
+            self._buffer.batches_done = self._batches_before
+            self._buffer.training_seconds += seconds
+            if evaluation is None:  # its page has gone: nobody is left to see the results
+                self._buffer.state = "stopped"
+                return
+            self._buffer.evaluation = evaluation
+            finished = self.next_epoch >= self.settings.epochs and stop_reason is None
+            self._buffer.state = "finished" if finished else "stopped"
+

@@ -52,19 +52,20 @@ def test_a_recorder_keeps_at_most_its_limit_and_the_latest(squares):
 
 def test_the_filters_at_each_moment_are_the_weights_saved_then(squares, monkeypatch):
     """Each moment is compared with the weights read straight from the layer at that point."""
-    from playground import training
+    from playground import fitting
 
     seen = {}
-    original = training.StreamingCallback.on_train_batch_begin
+    original = fitting.StreamingCallback.on_train_batch_begin
 
     def watching(callback, batch, logs=None):
         if callback.epoch == 0:
-            seen[batch] = np.array(callback.job.model.layers[1].kernel)
+            seen[batch] = np.array(callback.run.model.layers[1].kernel)
         return original(callback, batch, logs)
 
-    monkeypatch.setattr(training.StreamingCallback, "on_train_batch_begin", watching)
-    job = TrainingJob(build_model(preset("Fast default")), squares,
-                      TrainingSettings(epochs=2, batch_size=100, subset_size=2000, validation_split=0.0))
+    monkeypatch.setattr(fitting.StreamingCallback, "on_train_batch_begin", watching)
+    job = TrainingJob(build_model(preset("Fast default")), squares,  # on a thread here, to watch it
+                      TrainingSettings(epochs=2, batch_size=100, subset_size=2000, validation_split=0.0),
+                      separate_process=False)
     job.start()
     assert job.join(120) and job.snapshot().state == "finished"
     moments = job.snapshot().moments

@@ -4,8 +4,10 @@ import time
 import numpy as np
 import pytest
 
-from playground import pipeline, training
+from playground import fitting, pipeline, training
+from playground.compiling import compile_for_training
 from playground.data import float_images
+from playground.fitting import TrainingRun
 from playground.model import build_model
 from playground.presets import preset
 from playground.settings import TrainingSettings
@@ -21,9 +23,11 @@ TINY_STACK = [
 WAIT_SECONDS = 120
 
 
-def tiny_job(data, **settings) -> TrainingJob:
+def tiny_job(data, separate_process: bool | None = None, **settings) -> TrainingJob:
+    """A small job, trained in a training process unless `separate_process` is False."""
     defaults = dict(epochs=1, batch_size=64, subset_size=2000, validation_split=0.1, learning_rate=3e-3)
-    return TrainingJob(build_model(TINY_STACK), data, TrainingSettings(**{**defaults, **settings}))
+    return TrainingJob(build_model(TINY_STACK), data, TrainingSettings(**{**defaults, **settings}),
+                       separate_process=separate_process)
 
 
 def wait_for(condition, seconds=WAIT_SECONDS):
@@ -50,14 +54,29 @@ def test_job_streams_metrics_and_finishes_with_an_evaluation(squares):
     assert snapshot.evaluation.confusion.sum() == len(squares.x_test)
 
 
-def test_stop_ends_within_a_batch_and_continue_finishes(squares):
-    job = tiny_job(squares, epochs=2, batch_size=8, subset_size=4000)
+def test_a_run_stops_before_the_batch_after_the_request(squares):
+    """The stop check sits before every batch: asked before batch 61, the run trains 60."""
+    reports, asked = [], iter(range(1000))
+    settings = TrainingSettings(epochs=2, batch_size=8, subset_size=4000).checked(len(squares.train_pixels))
+    model = build_model(TINY_STACK)
+    run = TrainingRun(model, squares, settings, 0, reports.append, lambda: "asked" if next(asked) == 60 else None)
+    compile_for_training(model, settings, run.batches_per_epoch)
+    run()
+    kind, evaluation, stop_reason, _seconds, batches = reports[-1]
+    assert (kind, stop_reason, batches) == ("result", "asked", 60)
+    assert evaluation is not None and ("state", "evaluating") in reports
+
+
+@pytest.mark.parametrize("separate_process", [False, True], ids=["thread", "process"])
+def test_stop_ends_soon_and_continue_finishes(squares, separate_process):
+    job = tiny_job(squares, separate_process, epochs=2, batch_size=8, subset_size=4000)
     job.start()
     wait_for(lambda: job.batches_done >= 60)
+    asked = time.monotonic()
     job.request_stop()
-    batches_at_request = job.batches_done
     assert job.join(WAIT_SECONDS)
-    assert job.batches_done - batches_at_request <= 1
+    assert time.monotonic() - asked < 2, "the stop reached the training at once"
+    batches_at_stop = job.batches_done
     stopped = job.snapshot()
     assert stopped.state == "stopped" and job.can_continue
     assert stopped.epoch_points == (), "a stopped epoch is not counted as finished"
@@ -68,7 +87,7 @@ def test_stop_ends_within_a_batch_and_continue_finishes(squares):
     finished = job.snapshot()
     assert finished.state == "finished"
     assert [point["epoch"] for point in finished.epoch_points] == [1, 2]
-    assert job.batches_done == batches_at_request + 1 + 2 * 450
+    assert job.batches_done == batches_at_stop + 2 * 450, "the stopped epoch starts again"
 
 
 def test_two_jobs_queue_and_keep_their_own_state(squares):
@@ -110,12 +129,12 @@ def test_job_stops_when_its_session_state_is_collected(squares):
 
 
 def test_a_failure_is_reported_not_raised(squares, monkeypatch):
-    job = tiny_job(squares)
+    job = tiny_job(squares, separate_process=False)
 
     def broken_fit(*_args, **_kwargs):
         raise MemoryError("out of memory")
 
-    monkeypatch.setattr(job.model, "fit", broken_fit)
+    monkeypatch.setattr(job.model, "fit", broken_fit)  # this process's model: trained on a thread
     job.start()
     assert job.join(10)
     assert job.snapshot().state == "failed"
@@ -175,20 +194,20 @@ def test_the_time_left_comes_from_the_rate_so_far(squares):
     """Hand-computed: 10 batches of 64 in 2 s is 320 images/s; of 2 × 29 batches, 48 are left,
     48 × 64 images at 320 images/s is 9.6 s."""
     job = tiny_job(squares, epochs=2)  # 1,800 training images: 29 batches of 64 per epoch
-    job.record_batch(epoch=0, batch=9, point=(0.3, 1.0, 0.5), batches_done=10, seconds=2.0)
+    job.receive(("batch", 0, 9, (0.3, 1.0, 0.5), 10, 2.0))  # epoch, batch, point, batches done, seconds
     progress = job.snapshot().progress
     assert progress.samples_per_second == pytest.approx(320.0)
     assert progress.seconds_left == pytest.approx(9.6)
     assert progress.fraction == pytest.approx(10 / 58)
-    job.record_batch(epoch=1, batch=28, point=(2.0, 0.1, 0.9), batches_done=58, seconds=10.0)
+    job.receive(("batch", 1, 28, (2.0, 0.1, 0.9), 58, 10.0))
     assert job.snapshot().progress.seconds_left == 0.0
 
 def test_interval_mean_recovers_each_batch_from_keras_running_means():
     per_batch = np.array([2.0, 1.0, 0.5, 0.4, 0.1])
     running = np.cumsum(per_batch) / np.arange(1, 6)  # what Keras 3 logs after each batch
-    assert training.interval_mean(running[0], 1, 0.0, 0) == pytest.approx(2.0)
-    assert training.interval_mean(running[2], 3, running[1], 2) == pytest.approx(0.5)
-    assert training.interval_mean(running[4], 5, running[1], 2) == pytest.approx((0.5 + 0.4 + 0.1) / 3)
+    assert fitting.interval_mean(running[0], 1, 0.0, 0) == pytest.approx(2.0)
+    assert fitting.interval_mean(running[2], 3, running[1], 2) == pytest.approx(0.5)
+    assert fitting.interval_mean(running[4], 5, running[1], 2) == pytest.approx((0.5 + 0.4 + 0.1) / 3)
 
 
 def test_the_live_curve_shows_what_the_batches_did_not_the_epoch_mean(squares):
@@ -322,7 +341,7 @@ def test_trainings_leave_no_traced_graphs_behind(squares):
 
     before = custom_gradients()
     for _ in range(2):
-        job = tiny_job(squares, subset_size=500)
+        job = tiny_job(squares, separate_process=False, subset_size=500)
         job.start()
         assert job.join(WAIT_SECONDS)
     assert custom_gradients() == before
@@ -357,7 +376,7 @@ def test_a_finished_training_leaves_no_compiled_step_behind(squares):
     settings = TrainingSettings(epochs=1, batch_size=128, subset_size=1000, validation_split=0.1)
 
     def train() -> None:
-        job = TrainingJob(build_model(preset("Fast default")), squares, settings)
+        job = TrainingJob(build_model(preset("Fast default")), squares, settings, separate_process=False)
         job.start()
         assert job.join(WAIT_SECONDS)
 

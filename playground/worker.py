@@ -1,0 +1,283 @@
+"""Training in a process of its own, which ends once no training has come for a while.
+
+TensorFlow's CPU tensor pool reuses freed memory but never hands it back (see
+playground.memory), so every training a server ran kept its high-water mark in the server
+for good. A training process takes that memory with it when it ends. It also trains beside
+the server rather than inside it, so a training's Python never holds the lock the server's
+own threads need to answer clicks.
+
+The server keeps a pool of such processes (`training_workers()`), one per training slot at
+most. A job borrows one, sends it the model as plain data (its architecture, weights and
+optimizer state), and relays the run's reports (playground.fitting) into its own buffer.
+A process left idle for WORKER_IDLE_SECONDS is told to end. A process starts in about 4 s
+(importing TensorFlow), so one is started ahead, as soon as a page expects training.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import socket
+import subprocess
+import sys
+import threading
+import weakref
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+WORKER_IDLE_SECONDS = 60.0  # an idle training process ends this long after its last training
+DATASETS_KEPT = 2  # data sets a process keeps between trainings, the latest first
+END_WAIT_SECONDS = 5.0  # how long an ending process may take before it is killed
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# A fresh interpreter, not a fork (TensorFlow's threads do not survive one) and not
+# multiprocessing's spawn, which would run the server's main script again in the child.
+START_COMMAND = ("import sys; from playground.worker import serve_descriptor; "
+                 "serve_descriptor(int(sys.argv[1]))")
+
+
+@dataclass
+class TrainingRequest:
+    """All a training process needs for one start of a job: no Keras objects, only data."""
+
+    architecture: str  # the model's JSON
+    weights: list[np.ndarray]
+    optimizer_state: list[np.ndarray] | None  # None: a fresh optimizer
+    settings: object  # playground.settings.TrainingSettings
+    first_epoch: int
+    dataset_token: int
+    dataset: object | None  # playground.data.Dataset, or None when the process has it already
+    moments: tuple | None  # those kept so far, or None to keep none
+
+
+def model_request(model, settings, first_epoch: int, optimizer_state, dataset_token: int, dataset,
+                  moments) -> TrainingRequest:
+    return TrainingRequest(model.to_json(), model.get_weights(), optimizer_state, settings, first_epoch,
+                           dataset_token, dataset, moments)
+
+
+def optimizer_state(model) -> list[np.ndarray] | None:
+    """The optimizer's variables (its step count, momenta…), or None if it has none yet."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None or not optimizer.built:
+        return None
+    return [np.array(variable) for variable in optimizer.variables]
+
+
+def restore_optimizer(model, state: list[np.ndarray]) -> None:
+    optimizer = model.optimizer
+    optimizer.build(model.trainable_variables)
+    if len(optimizer.variables) != len(state):
+        raise ValueError(f"The optimizer has {len(optimizer.variables)} variables but "
+                         f"{len(state)} were saved: the model changed between two starts.")
+    for variable, value in zip(optimizer.variables, state, strict=True):
+        variable.assign(value)
+
+
+# ---- in the training process ----
+
+def serve(connection) -> None:
+    """The training process's loop: one training per request, until told to end."""
+    import playground.fitting  # noqa: F401 - TensorFlow's import, while the first request may still be on its way
+
+    datasets: dict[int, object] = {}
+    while True:
+        try:
+            message = connection.recv()
+        except EOFError:  # the server has gone
+            return
+        if message[0] == "exit":
+            return
+        if message[0] == "train":
+            train(message[1], connection, datasets)
+
+
+def serve_descriptor(descriptor: int) -> None:
+    serve(Connection(descriptor))
+
+
+def train(request: TrainingRequest, connection, datasets: dict) -> None:
+    """Run one training and report on `connection`; a "stop" message there ends it early."""
+    # Imported here, not at the top: the server imports this module without TensorFlow.
+    import keras
+
+    from playground.compiling import compile_for_training
+    from playground.fitting import TrainingRun
+    from playground.memory import collect_and_release
+
+    stop_reason: list[str | None] = [None]
+
+    def should_stop() -> str | None:
+        while stop_reason[0] is None and connection.poll():
+            message = connection.recv()
+            if message[0] == "stop":
+                stop_reason[0] = message[1]
+        return stop_reason[0]
+
+    try:
+        data = kept_dataset(request, datasets)
+        model = keras.models.model_from_json(request.architecture)
+        model.set_weights(request.weights)
+
+        def send(report) -> None:
+            if report[0] == "result":  # the trained model goes back with it
+                report = (*report, model.get_weights(), optimizer_state(model))
+            connection.send(report)
+
+        run = TrainingRun(model, data, request.settings, request.first_epoch, send, should_stop,
+                          request.moments)
+        compile_for_training(model, request.settings, run.batches_per_epoch)
+        if request.optimizer_state is not None:
+            restore_optimizer(model, request.optimizer_state)
+        run()
+    except (EOFError, OSError):
+        return  # the server has gone: serve's next receive ends the process
+    except Exception as error:  # noqa: BLE001 - reported to the job, which shows it
+        connection.send(("failed", f"{type(error).__name__}: {error}"))
+    finally:
+        collect_and_release()
+
+
+def kept_dataset(request: TrainingRequest, datasets: dict) -> object:
+    """The request's data set, kept for later requests: the latest last, in step with
+    `TrainingProcess.datasets` on the server's side."""
+    token = request.dataset_token
+    data = request.dataset if request.dataset is not None else datasets.pop(token)
+    datasets.pop(token, None)
+    datasets[token] = data
+    for old in list(datasets)[:-DATASETS_KEPT]:
+        del datasets[old]
+    return data
+
+
+# ---- in the server ----
+
+class TrainingProcess:
+    """The server's handle on one training process."""
+
+    def __init__(self):
+        server_end, child_end = socket.socketpair()
+        search_path = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", START_COMMAND, str(child_end.fileno())], pass_fds=[child_end.fileno()],
+            env={**os.environ, "PYTHONPATH": search_path}, stdin=subprocess.DEVNULL)
+        child_end.close()
+        self.connection = Connection(server_end.detach())
+        self.datasets: list[int] = []  # tokens of the data sets it holds, the latest last
+        self.lock = threading.Lock()  # sends come from the job's thread and from Stop's page thread
+        self.idle_mark: object | None = None  # new each time it goes idle; None while lent
+
+    def send(self, message) -> None:
+        with self.lock:
+            self.connection.send(message)
+
+    def send_training(self, request: TrainingRequest, dataset) -> None:
+        """Send `request`, with its data set only if this process does not hold it yet."""
+        if request.dataset_token in self.datasets:
+            self.datasets.remove(request.dataset_token)
+        else:
+            request.dataset = dataset
+        self.datasets = [*self.datasets, request.dataset_token][-DATASETS_KEPT:]
+        self.send(("train", request))
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def end(self) -> None:
+        with contextlib.suppress(OSError):
+            self.send(("exit",))
+        try:
+            self.process.wait(END_WAIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.connection.close()
+
+
+class TrainingProcesses:
+    """Idle training processes, lent to one job at a time and ended when idle too long."""
+
+    def __init__(self, idle_seconds: float = WORKER_IDLE_SECONDS):
+        self.idle_seconds = idle_seconds
+        self._idle: list[TrainingProcess] = []
+        self._lock = threading.Lock()
+
+    def borrow(self) -> TrainingProcess:
+        """An idle process, or a new one. Either may still be importing TensorFlow: its first
+        training then waits in its pipe."""
+        with self._lock:
+            while self._idle:
+                process = self._idle.pop()
+                process.idle_mark = None
+                if process.alive:
+                    return process
+        return TrainingProcess()
+
+    def give_back(self, process: TrainingProcess) -> None:
+        if not process.alive:
+            process.end()
+            return
+        mark = object()
+        with self._lock:
+            process.idle_mark = mark
+            self._idle.append(process)
+        timer = threading.Timer(self.idle_seconds, self._end_if_still_idle, (weakref.ref(process), mark))
+        timer.daemon = True
+        timer.start()
+
+    def start_one_ahead(self) -> None:
+        """Start a process now unless one is idle already, so that a training about to start
+        finds TensorFlow imported."""
+        with self._lock:
+            if self._idle:
+                return
+        self.give_back(TrainingProcess())
+
+    def _end_if_still_idle(self, reference: weakref.ref, mark: Any) -> None:
+        process = reference()
+        with self._lock:
+            if process is None or process.idle_mark is not mark or process not in self._idle:
+                return  # lent out since, or gone
+            self._idle.remove(process)
+        process.end()
+
+    def end_all_idle(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for process in idle:
+            process.end()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._idle)
+
+
+_dataset_tokens: dict[int, tuple[weakref.ref, int]] = {}
+_dataset_numbers = itertools.count(1)
+_dataset_lock = threading.Lock()
+
+
+def dataset_token(data) -> int:
+    """A number for `data` that no other data set gets while it lives, nor after."""
+    with _dataset_lock:
+        entry = _dataset_tokens.get(id(data))
+        if entry is not None and entry[0]() is data:
+            return entry[1]
+        for key in [key for key, (reference, _) in _dataset_tokens.items() if reference() is None]:
+            del _dataset_tokens[key]
+        token = next(_dataset_numbers)
+        _dataset_tokens[id(data)] = (weakref.ref(data), token)
+        return token
+
+
+_processes = TrainingProcesses()
+
+
+def training_processes() -> TrainingProcesses:
+    """The server's one pool of training processes."""
+    return _processes

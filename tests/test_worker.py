@@ -1,0 +1,145 @@
+"""Training in a process of its own (playground.worker): same results as on a thread, and a
+pool that lends, reuses and ends its processes."""
+
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from playground import worker
+from playground.compiling import compile_for_training
+from playground.data import float_images
+from playground.model import build_model
+from playground.presets import preset
+from playground.settings import TrainingSettings
+from playground.training import PROCESS_GONE, TrainingJob
+
+SETTINGS = TrainingSettings(epochs=2, batch_size=100, subset_size=2000, validation_split=0.1)
+WAIT_SECONDS = 120
+
+
+def twin_models(stack_name: str = "Fast default") -> tuple[keras.Model, keras.Model]:
+    first = build_model(preset(stack_name))
+    second = keras.models.model_from_json(first.to_json())
+    second.set_weights(first.get_weights())
+    return first, second
+
+
+def trained(model, data, separate_process: bool, settings: TrainingSettings = SETTINGS) -> TrainingJob:
+    job = TrainingJob(model, data, settings, separate_process=separate_process)
+    job.start()
+    assert job.join(WAIT_SECONDS)
+    assert job.snapshot().state == "finished", job.snapshot().error
+    return job
+
+
+@pytest.fixture
+def quick_pool(monkeypatch):
+    """A pool of its own whose idle processes end after half a second."""
+    pool = worker.TrainingProcesses(idle_seconds=0.5)
+    monkeypatch.setattr(worker, "_processes", pool)
+    yield pool
+    pool.end_all_idle()
+
+
+def test_a_process_trains_what_a_thread_trains(squares):
+    """Same model, data and settings: the same curve, test result, weights and moments."""
+    here_model, there_model = twin_models()
+    here, there = trained(here_model, squares, False), trained(there_model, squares, True)
+    here_snapshot, there_snapshot = here.snapshot(), there.snapshot()
+    assert there_snapshot.evaluation.accuracy == pytest.approx(here_snapshot.evaluation.accuracy, abs=0.002)
+    assert there_snapshot.epoch_points[-1]["val_loss"] == pytest.approx(
+        here_snapshot.epoch_points[-1]["val_loss"], rel=1e-3)
+    for here_weight, there_weight in zip(here.model.get_weights(), there.model.get_weights(), strict=True):
+        np.testing.assert_allclose(there_weight, here_weight, rtol=1e-3, atol=1e-4)
+    labels = [[moment.label for moment in snapshot.moments] for snapshot in (here_snapshot, there_snapshot)]
+    assert labels[0] == labels[1] and len(labels[0]) == 6
+    np.testing.assert_allclose(there_snapshot.moments[-1].weights[0], here_snapshot.moments[-1].weights[0],
+                               rtol=1e-3, atol=1e-4)
+    # The weights came back into this process's model: it scores what the process measured.
+    predictions = np.asarray(there.model(float_images(squares.x_test), training=False)).argmax(axis=1)
+    assert np.mean(predictions == squares.y_test) == pytest.approx(there_snapshot.evaluation.accuracy)
+    assert there.model.train_function is None, "nothing was trained in this process"
+
+
+def test_an_optimizer_state_carried_across_processes_trains_on_alike(squares):
+    """What Continue relies on: a twin restored from the state steps exactly as the original."""
+    settings = SETTINGS.checked(len(squares.train_pixels))
+    original, twin = twin_models()
+    images, labels = float_images(squares.train_pixels[:100]), squares.y_train[:100]
+    compile_for_training(original, settings, 18)
+    original.train_on_batch(images, labels)
+    twin.set_weights(original.get_weights())
+    compile_for_training(twin, settings, 18)
+    worker.restore_optimizer(twin, worker.optimizer_state(original))
+    assert int(twin.optimizer.iterations.numpy()) == 1
+    original.train_on_batch(images, labels)
+    twin.train_on_batch(images, labels)
+    for original_weight, twin_weight in zip(original.get_weights(), twin.get_weights(), strict=True):
+        np.testing.assert_allclose(twin_weight, original_weight, rtol=1e-5, atol=1e-6)
+
+
+def test_a_changed_model_is_refused_an_old_optimizer_state(squares):
+    settings = SETTINGS.checked(len(squares.train_pixels))
+    small = build_model(preset("Fast default"))
+    large = build_model(preset("Tutorial: Conv32 → Conv64 → Dense128"))
+    compile_for_training(small, settings, 18)
+    small.optimizer.build(small.trainable_variables)
+    compile_for_training(large, settings, 18)
+    with pytest.raises(ValueError, match="the model changed between two starts"):
+        worker.restore_optimizer(large, worker.optimizer_state(small))
+
+
+def test_stop_and_continue_in_a_process_end_where_a_whole_run_would(squares):
+    settings = TrainingSettings(epochs=3, batch_size=100, subset_size=2000, validation_split=0.1)
+    job = TrainingJob(build_model(preset("Fast default")), squares, settings, separate_process=True)
+    job.start()
+    deadline = time.monotonic() + WAIT_SECONDS
+    while job.next_epoch < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    job.request_stop()
+    assert job.join(WAIT_SECONDS) and job.can_continue
+    job.start()
+    assert job.join(WAIT_SECONDS)
+    snapshot = job.snapshot()
+    assert snapshot.state == "finished"
+    assert [point["epoch"] for point in snapshot.epoch_points] == [1, 2, 3]
+    assert job.batches_done >= 3 * 18
+    assert snapshot.evaluation.accuracy > 0.9
+
+
+def test_a_process_that_dies_fails_its_job_in_one_line_and_the_next_job_trains(squares, quick_pool):
+    settings = TrainingSettings(epochs=50, batch_size=16, subset_size=6000)
+    job = TrainingJob(build_model(preset("Fast default")), squares, settings, separate_process=True)
+    job.start()
+    deadline = time.monotonic() + WAIT_SECONDS
+    while job.batches_done < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    job._process.process.kill()  # as the kernel's out-of-memory killer would
+    assert job.join(10)
+    snapshot = job.snapshot()
+    assert (snapshot.state, snapshot.error) == ("failed", PROCESS_GONE)
+    trained(build_model(preset("Fast default")), squares, True)
+
+
+def test_an_idle_process_ends_and_a_data_set_is_sent_once(squares, quick_pool, monkeypatch):
+    sent = []
+    original_send = worker.TrainingProcess.send
+
+    def recording_send(process, message):
+        sent.append(message)
+        return original_send(process, message)
+
+    monkeypatch.setattr(worker.TrainingProcess, "send", recording_send)
+    settings = TrainingSettings(epochs=1, batch_size=100, subset_size=500, validation_split=0.1)
+    trained(build_model(preset("Fast default")), squares, True, settings)
+    trained(build_model(preset("Fast default")), squares, True, settings)
+    requests = [message[1] for message in sent if message[0] == "train"]
+    assert requests[0].dataset is squares and requests[1].dataset is None, "the process kept it"
+    (process,) = quick_pool._idle
+    deadline = time.monotonic() + 10
+    while process.alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process.process.returncode == 0, "told to end, it ended by itself"
+    assert len(quick_pool) == 0
