@@ -6,13 +6,15 @@ Each learner opens Draw, Inspect (a test image) and Build & Train, then presses 
 the default settings, all within seconds of each other. Meanwhile a watching learner keeps
 clicking on Inspect (the "Which pixels mattered?" toggle, which reruns the page). Prints:
 - per N: the time from the first Train until the last learner's result; the watcher's
-  click-to-response p50 and p95; server peak memory and memory per session;
+  click-to-response p50 and p95; server peak memory and memory per session (the server's
+  process and its training processes together, with the latter's part);
 - the server's memory idle: fresh, with ResNet50 loaded (a photo on Photos), with every
   shared resource loaded (ResNet50, the default model, MNIST) once that session closed, and
   warm: once each kind of work has run once and its session closed (a training, which loads
   the training's tensor of the data set's bytes and TensorFlow's training runtime, and
   "Which pixels mattered?", which loads its gradient runtime; once per server); and after
-  each round, once its sessions closed, against all four and against the first round;
+  each round, once its sessions closed and its training process ended, against all four and
+  against the first round;
 - server CPU per trivial click (Clear on an empty canvas) on the fresh server and at the end;
 - Draw's mouse-up → "Prediction:" median in the browser with nobody training.
 With --replicas 2 or more, the learners go through nginx (deploy/replicas.py) and it also
@@ -45,6 +47,8 @@ from browser import free_port, launch_chromium, wait_until_healthy  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 from replicas import nginx_config, start_nginx, start_replica  # noqa: E402
 
+from playground.worker import WORKER_IDLE_SECONDS  # noqa: E402
+
 # Streamlit keeps a closed tab's session this long (default 120 s) before it may drop it;
 # shorter here so that the memory after closing can be read within the benchmark.
 SESSION_TTL_SECONDS = 10
@@ -60,12 +64,36 @@ def process_status(pid: int, field: str) -> float:
     return 0.0
 
 
+def stat_fields(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name: state is [0], the parent [1], utime [11]."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def descendants(pids: list[int]) -> list[int]:
+    """Every process started by `pids` or their children: the servers' training processes."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                parents[int(entry.name)] = int(stat_fields(int(entry.name))[1])
+    found, frontier = [], set(pids)
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier}
+        found.extend(frontier)
+    return found
+
+
 def cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
+    """CPU used by the servers, their live training processes, and those that have ended."""
+    total = 0
     for pid in pids:
-        values = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(values[11]) + int(values[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+        values = stat_fields(pid)
+        total += sum(int(value) for value in values[11:15])  # own, then its ended children's
+    for pid in descendants(pids):
+        with contextlib.suppress(OSError):
+            values = stat_fields(pid)
+            total += int(values[11]) + int(values[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def chromium_processes() -> dict[int, str]:
@@ -106,23 +134,28 @@ class BrowserCpu:
 
 
 class MemoryWatch:
-    """Samples the servers' resident memory four times a second; keeps the peak."""
+    """Samples the resident memory of the servers and their training processes four times a
+    second; keeps the peak of their sum, and of the training processes' part."""
 
     def __init__(self, pids: list[int]):
-        self.pids, self.peak, self._stop = pids, 0.0, threading.Event()
+        self.pids, self.peak, self.training_peak, self._stop = pids, 0.0, 0.0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
+    def training_processes(self) -> float:
+        return sum(process_status(pid, "VmRSS") for pid in descendants(self.pids))
+
     def now(self) -> float:
-        return sum(process_status(pid, "VmRSS") for pid in self.pids)
+        return sum(process_status(pid, "VmRSS") for pid in self.pids) + self.training_processes()
 
     def reset_peak(self) -> None:
-        self.peak = self.now()
+        self.peak, self.training_peak = self.now(), self.training_processes()
 
     def _run(self) -> None:
         while not self._stop.wait(0.25):
             with contextlib.suppress(OSError):
                 self.peak = max(self.peak, self.now())
+                self.training_peak = max(self.training_peak, self.training_processes())
 
     def close(self) -> None:
         self._stop.set()
@@ -307,6 +340,7 @@ def classroom(browser, url: str, learners: int, memory: MemoryWatch, pids: list[
         time.sleep(0.5)
     result = {"last": max(finished.values()) if len(finished) == learners else None, "clicks": clicks,
               "peak": memory.peak, "per_session": (memory.peak - before) / learners,
+              "training_peak": memory.training_peak,
               "server_cpu": cpu_seconds(pids) - server_before,
               "browser_cpu": browsers.total() - browsers_before,
               "watcher_cpu": browsers.total(watcher_renderers) - watcher_before,
@@ -323,13 +357,19 @@ def change(after: float, before: float) -> str:
 
 
 def memory_once_closed(browser, url: str, memory: MemoryWatch) -> float:
-    """The servers' memory once Streamlit has dropped every closed session."""
+    """The servers' memory once Streamlit has dropped every closed session and the training
+    processes have ended (WORKER_IDLE_SECONDS after their last training)."""
     time.sleep(SESSION_TTL_SECONDS + 5)
     # Streamlit drops expired sessions when another session disconnects: one short visit.
     context, _ = new_page(browser, url, "")
     time.sleep(2)
     context.close()
     time.sleep(5)
+    deadline = time.monotonic() + WORKER_IDLE_SECONDS + 30
+    while descendants(memory.pids) and time.monotonic() < deadline:
+        time.sleep(1)
+    if descendants(memory.pids):
+        print(f"    (a training process is still running {WORKER_IDLE_SECONDS + 30:.0f} s on: counted)")
     return memory.now()
 
 
@@ -382,7 +422,8 @@ def main() -> None:
                 p50, p95 = statistics.median(clicks) * 1000, percentile(clicks, 0.95) * 1000
                 print(f"{learners:>2} learners: last result after {last}; watcher's clicks (n={len(clicks)}) "
                       f"p50 {p50:,.0f} ms, p95 {p95:,.0f} ms; "
-                      f"peak {result['peak']:,.0f} MB, {result['per_session']:,.0f} MB per session")
+                      f"peak {result['peak']:,.0f} MB (training processes' part at most "
+                      f"{result['training_peak']:,.0f} MB), {result['per_session']:,.0f} MB per session")
                 seconds = result["seconds"]
                 print(f"    CPU over those {seconds:.0f} s (2 cores: {2 * seconds:.0f} CPU s): server "
                       f"{result['server_cpu']:.0f} s, Chromium {result['browser_cpu']:.0f} s (of which the "

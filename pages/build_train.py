@@ -42,7 +42,7 @@ from playground.model import Classifier, build_model, copy_model
 from playground.queue import training_queue
 from playground.settings import TrainingSettings
 from playground.tickets import SessionToken, server_tickets
-from playground.training import TrainingJob
+from playground.training import TrainingJob, get_ready_to_train
 from playground.transfer import (
     FINE_TUNE_RATE_FACTOR,
     BaseUnavailableError,
@@ -205,6 +205,7 @@ def main() -> None:
     problem = slot_problem()
     if problem:
         st.error(problem)
+    get_ready_to_train()
     training_controls(stack, dataset_name, settings, error or problem)
     keep_the_work(stack, settings, dataset_name)
     job, view = st.session_state.get("training_job"), page_view()

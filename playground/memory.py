@@ -21,8 +21,9 @@ after its first (of 32 MiB) held 130 MiB resident with every shared resource loa
 warm, and 234 MiB after two rounds of five learners, whose trainings ran while a watcher
 clicked; malloc's arenas grew 33 MiB meanwhile. With oneDNN off (`TF_ENABLE_ONEDNN_OPTS=0`)
 the pool is gone, but the Fast default trained in 11.0-11.7 s instead of 5.6-6.3 s (three
-trainings each, in alternating processes), so oneDNN stays on. Only training in a process of
-its own, which ends when the class does, would give that memory back.
+trainings each, in alternating processes), so oneDNN stays on. So trainings run in a process
+of their own, which ends when the class does and gives that memory back (playground.worker);
+this module's measures still serve that process, and a server that trains on its own threads.
 
 A closed session's models, figures and arrays hold reference cycles, which only a full
 garbage collection frees. Streamlit's collection after every rerun is off (it cost most of

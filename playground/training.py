@@ -47,6 +47,14 @@ SEPARATE_PROCESS = os.environ.get(SEPARATE_PROCESS_VARIABLE, "1").strip() != "0"
 limit_malloc_arenas()  # before the first training thread (see playground.memory)
 
 
+def get_ready_to_train() -> None:
+    """Start a training process ahead, if trainings run in one and none is idle: a page that
+    offers Train calls this, so that a learner's first training finds TensorFlow imported."""
+    if SEPARATE_PROCESS:
+        with contextlib.suppress(ValueError):  # a bad slot setting: the page says so, and nobody trains
+            training_processes().start_one_ahead(training_queue().slots)
+
+
 class TrainingJob:
     """One session's training run: start, stop, continue, and read its snapshot.
 
@@ -145,8 +153,8 @@ class TrainingJob:
         self._stop.clear()
         self._owner_gone_since = None
         self._set(state="queued", error=None, stop_reason=None)
-        if self.separate_process:
-            training_processes().start_one_ahead()  # TensorFlow imports while the job waits in line
+        if self.separate_process:  # TensorFlow imports while the job waits in line
+            training_processes().start_one_ahead(self._queue.slots)
         self._thread = threading.Thread(target=self._run, name="playground-training", daemon=True)
         self._thread.start()
 
@@ -243,11 +251,11 @@ class TrainingJob:
                 self._tell_process_to_stop()  # asked while the request was on its way
             self._relay(process)
         except (EOFError, OSError):  # the process died: out of memory, or killed
-            process.end()
+            processes.discard(process)
             self._set(state="failed", error=PROCESS_GONE)
             return
         except BaseException:
-            process.end()  # in an unknown state: never lend it again
+            processes.discard(process)  # in an unknown state: never lend it again
             raise
         finally:
             with self._process_lock:

@@ -205,12 +205,14 @@ class TrainingProcesses:
     def __init__(self, idle_seconds: float = WORKER_IDLE_SECONDS):
         self.idle_seconds = idle_seconds
         self._idle: list[TrainingProcess] = []
+        self._lent = 0
         self._lock = threading.Lock()
 
     def borrow(self) -> TrainingProcess:
         """An idle process, or a new one. Either may still be importing TensorFlow: its first
         training then waits in its pipe."""
         with self._lock:
+            self._lent += 1
             while self._idle:
                 process = self._idle.pop()
                 process.idle_mark = None
@@ -218,7 +220,10 @@ class TrainingProcesses:
                     return process
         return TrainingProcess()
 
-    def give_back(self, process: TrainingProcess) -> None:
+    def give_back(self, process: TrainingProcess, lent: bool = True) -> None:
+        """Take `process` back (or in, if it was never `lent`) as idle, or end it if it died."""
+        with self._lock:
+            self._lent -= lent
         if not process.alive:
             process.end()
             return
@@ -230,13 +235,19 @@ class TrainingProcesses:
         timer.daemon = True
         timer.start()
 
-    def start_one_ahead(self) -> None:
-        """Start a process now unless one is idle already, so that a training about to start
-        finds TensorFlow imported."""
+    def discard(self, process: TrainingProcess) -> None:
+        """End a lent process that is not to be lent again."""
         with self._lock:
-            if self._idle:
+            self._lent -= 1
+        process.end()
+
+    def start_one_ahead(self, most: int) -> None:
+        """Start a process now, unless one is idle already or `most` exist, so that a training
+        about to start finds TensorFlow imported."""
+        with self._lock:
+            if self._idle or self._lent >= most:
                 return
-        self.give_back(TrainingProcess())
+        self.give_back(TrainingProcess(), lent=False)
 
     def _end_if_still_idle(self, reference: weakref.ref, mark: Any) -> None:
         process = reference()

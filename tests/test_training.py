@@ -59,7 +59,8 @@ def test_a_run_stops_before_the_batch_after_the_request(squares):
     reports, asked = [], iter(range(1000))
     settings = TrainingSettings(epochs=2, batch_size=8, subset_size=4000).checked(len(squares.train_pixels))
     model = build_model(TINY_STACK)
-    run = TrainingRun(model, squares, settings, 0, reports.append, lambda: "asked" if next(asked) == 60 else None)
+    run = TrainingRun(model, squares, settings, 0, reports.append,
+                      should_stop=lambda: "asked" if next(asked) == 60 else None)
     compile_for_training(model, settings, run.batches_per_epoch)
     run()
     kind, evaluation, stop_reason, _seconds, batches = reports[-1]
