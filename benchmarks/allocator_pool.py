@@ -1,6 +1,6 @@
 """Where a class's memory stays: TensorFlow's CPU allocator pool against resident memory.
 
-    PLAYGROUND_DATA_DIR=../shared/data python benchmarks/allocator_pool.py
+    PLAYGROUND_DATA_DIR=../shared/data python benchmarks/allocator_pool.py [--training-process]
 
 With oneDNN on (TensorFlow's default on x86 Linux), every tensor of 4 KB or more comes from
 one pool: a best-fit allocator over regions of 32, 64, 128, 256 MiB and so on. The pool
@@ -8,7 +8,8 @@ reuses freed memory but never hands a page back to the system, so resident memor
 the pool's tensors once held at their most.
 
 In one process, without Streamlit, this prints resident memory and the pool's bytes in use
-and its peak:
+and its peak (trainings on threads of this process, as servers trained before training
+processes; with --training-process, in a training process, which ends after its last):
 1. as a server goes through a class: once MNIST has loaded; after a first training (which
    makes the shared tensor of the training images); after a second training alone; after a
    third while another thread runs "Which pixels mattered?" and one-image predictions, as a
@@ -38,6 +39,9 @@ from playground.presets import FAST_DEFAULT_TRAINING, preset  # noqa: E402
 from playground.saliency import integrated_gradients  # noqa: E402
 from playground.settings import TrainingSettings  # noqa: E402
 from playground.training import TrainingJob  # noqa: E402
+from playground.worker import training_processes  # noqa: E402
+
+SEPARATE_PROCESS = "--training-process" in sys.argv[1:]
 
 MIB = 2**20
 DEMONSTRATION_FLOATS = 50_000_000  # 191 MiB of float32
@@ -52,7 +56,8 @@ def resident_mib() -> float:
 
 
 def train(data) -> TrainingJob:
-    job = TrainingJob(build_model(preset("Fast default")), data, TrainingSettings(**FAST_DEFAULT_TRAINING))
+    job = TrainingJob(build_model(preset("Fast default")), data, TrainingSettings(**FAST_DEFAULT_TRAINING),
+                      separate_process=SEPARATE_PROCESS)
     job.start()
     job.join()
     return job
@@ -73,6 +78,7 @@ def report(stage: str) -> None:
 
 
 def main() -> None:
+    print("trainings " + ("in a training process" if SEPARATE_PROCESS else "on threads of this process"))
     data = load_dataset("mnist")
     report("1. MNIST loaded")
     model = train(data).model
@@ -86,6 +92,9 @@ def main() -> None:
     stop.set()
     watcher.join()
     report("4. after a third, with a watcher clicking meanwhile")
+    if SEPARATE_PROCESS:
+        training_processes().end_all_idle()
+        report("   ... and the training process ended")
     demonstrate_pool()
 
 

@@ -3,7 +3,7 @@
     PLAYGROUND_DATA_DIR=../shared/data python benchmarks/live_training.py
 
 Trains the Fast default for one epoch on all of MNIST twice: once as a bare
-`TrainingJob` in this process, with nobody watching, and once from the page in Chromium,
+`TrainingJob` (in its training process), with nobody watching, and once from the page in Chromium,
 whose script thread redraws the progress bar and both charts every 0.4 s. Prints images
 per second for both, their ratio, and how often the loss chart gained points in the
 browser (target: at least 2 updates a second, with training not slowed).

@@ -3,7 +3,7 @@
     PLAYGROUND_DATA_DIR=../shared/data python benchmarks/training_speed.py
 
 1. Overhead (run last: it sets a global seed): the same model, data and batch size trained
-   by a plain `model.fit` and by a `TrainingJob` (background thread, metric streaming),
+   by a plain `model.fit` and by a `TrainingJob` (a training process, metric streaming),
    alternately, twice each. Prints images per second and the ratio job / plain (target ≥ 0.95).
 2. Time to accuracy: the "Fast default" preset with the page's default settings on all
    of MNIST, through the job. Prints training seconds (evaluation excluded) and test

@@ -242,7 +242,7 @@ class TrainingJob:
         processes = training_processes()
         process = processes.borrow()
         request = model_request(self.model, self.settings, self.next_epoch, self._optimizer_state,
-                                dataset_token(self.data), None, self._moments)
+                                dataset_token(self.data), self._moments)
         try:
             process.send_training(request, self.data)
             with self._process_lock:

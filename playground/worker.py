@@ -16,6 +16,7 @@ A process left idle for WORKER_IDLE_SECONDS is told to end. A process starts in 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import os
 import socket
@@ -23,7 +24,6 @@ import subprocess
 import sys
 import threading
 import weakref
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,7 @@ START_COMMAND = ("import sys; from playground.worker import serve_descriptor; "
                  "serve_descriptor(int(sys.argv[1]))")
 
 
-@dataclass
+@dataclasses.dataclass
 class TrainingRequest:
     """All a training process needs for one start of a job: no Keras objects, only data."""
 
@@ -49,15 +49,19 @@ class TrainingRequest:
     optimizer_state: list[np.ndarray] | None  # None: a fresh optimizer
     settings: object  # playground.settings.TrainingSettings
     first_epoch: int
-    dataset_token: int
-    dataset: object | None  # playground.data.Dataset, or None when the process has it already
+    dataset_token: int  # the data set, sent before (see TrainingProcess.send_training)
     moments: tuple | None  # those kept so far, or None to keep none
 
 
-def model_request(model, settings, first_epoch: int, optimizer_state, dataset_token: int, dataset,
+def model_request(model, settings, first_epoch: int, optimizer_state, dataset_token: int,
                   moments) -> TrainingRequest:
     return TrainingRequest(model.to_json(), model.get_weights(), optimizer_state, settings, first_epoch,
-                           dataset_token, dataset, moments)
+                           dataset_token, moments)
+
+
+def flat_bytes(array: np.ndarray) -> np.ndarray:
+    """`array`'s bytes as one flat uint8 array, for a pipe to read or write in place."""
+    return np.ascontiguousarray(array).reshape(-1).view(np.uint8)
 
 
 def optimizer_state(model) -> list[np.ndarray] | None:
@@ -92,8 +96,21 @@ def serve(connection) -> None:
             return
         if message[0] == "exit":
             return
-        if message[0] == "train":
+        if message[0] == "dataset":
+            datasets[message[1]] = received_dataset(message, connection)
+        elif message[0] == "train":
             train(message[1], connection, datasets)
+        # a "stop" for a training that has ended already is passed over
+
+
+def received_dataset(message, connection) -> object:
+    """A data set sent as its plain fields, then each array's bytes (TrainingProcess.send_dataset)."""
+    _, _, kind, fields, array_specs = message
+    arrays = {}
+    for name, shape, dtype in array_specs:
+        arrays[name] = np.empty(shape, dtype)
+        connection.recv_bytes_into(flat_bytes(arrays[name]))
+    return kind(**fields, **arrays)
 
 
 def serve_descriptor(descriptor: int) -> None:
@@ -119,7 +136,7 @@ def train(request: TrainingRequest, connection, datasets: dict) -> None:
         return stop_reason[0]
 
     try:
-        data = kept_dataset(request, datasets)
+        data = kept_dataset(request.dataset_token, datasets)
         model = keras.models.model_from_json(request.architecture)
         model.set_weights(request.weights)
 
@@ -142,12 +159,10 @@ def train(request: TrainingRequest, connection, datasets: dict) -> None:
         collect_and_release()
 
 
-def kept_dataset(request: TrainingRequest, datasets: dict) -> object:
-    """The request's data set, kept for later requests: the latest last, in step with
+def kept_dataset(token: int, datasets: dict) -> object:
+    """The data set `token`, now the latest used: the latest last, in step with
     `TrainingProcess.datasets` on the server's side."""
-    token = request.dataset_token
-    data = request.dataset if request.dataset is not None else datasets.pop(token)
-    datasets.pop(token, None)
+    data = datasets.pop(token)
     datasets[token] = data
     for old in list(datasets)[:-DATASETS_KEPT]:
         del datasets[old]
@@ -176,13 +191,26 @@ class TrainingProcess:
             self.connection.send(message)
 
     def send_training(self, request: TrainingRequest, dataset) -> None:
-        """Send `request`, with its data set only if this process does not hold it yet."""
-        if request.dataset_token in self.datasets:
-            self.datasets.remove(request.dataset_token)
-        else:
-            request.dataset = dataset
-        self.datasets = [*self.datasets, request.dataset_token][-DATASETS_KEPT:]
-        self.send(("train", request))
+        """Send `request`, after its data set if this process does not hold it yet."""
+        token = request.dataset_token
+        with self.lock:  # nothing may come between a data set's header and its arrays
+            if token in self.datasets:
+                self.datasets.remove(token)
+            else:
+                self.send_dataset(token, dataset)
+            self.datasets = [*self.datasets, token][-DATASETS_KEPT:]
+            self.connection.send(("train", request))
+
+    def send_dataset(self, token: int, dataset) -> None:
+        """A dataclass of arrays: its plain fields pickled, then each array's bytes as they lie
+        in memory, so that neither side makes a copy of the whole (CIFAR-10 is 280 MB)."""
+        values = {field.name: getattr(dataset, field.name) for field in dataclasses.fields(dataset)}
+        arrays = {name: value for name, value in values.items() if isinstance(value, np.ndarray)}
+        fields = {name: value for name, value in values.items() if name not in arrays}
+        specs = [(name, array.shape, array.dtype.str) for name, array in arrays.items()]
+        self.connection.send(("dataset", token, type(dataset), fields, specs))
+        for array in arrays.values():
+            self.connection.send_bytes(flat_bytes(array))
 
     @property
     def alive(self) -> bool:

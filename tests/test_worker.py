@@ -2,6 +2,7 @@
 pool that lends, reuses and ends its processes."""
 
 import time
+from multiprocessing.connection import Connection
 
 import keras
 import numpy as np
@@ -44,19 +45,24 @@ def quick_pool(monkeypatch):
 
 
 def test_a_process_trains_what_a_thread_trains(squares):
-    """Same model, data and settings: the same curve, test result, weights and moments."""
+    """Same model, data and settings: the same test result, weights and moments, up to the
+    float rounding that differs between two processes' kernels."""
     here_model, there_model = twin_models()
+    initial = here_model.get_weights()
     here, there = trained(here_model, squares, False), trained(there_model, squares, True)
     here_snapshot, there_snapshot = here.snapshot(), there.snapshot()
     assert there_snapshot.evaluation.accuracy == pytest.approx(here_snapshot.evaluation.accuracy, abs=0.002)
-    assert there_snapshot.epoch_points[-1]["val_loss"] == pytest.approx(
-        here_snapshot.epoch_points[-1]["val_loss"], rel=1e-3)
-    for here_weight, there_weight in zip(here.model.get_weights(), there.model.get_weights(), strict=True):
-        np.testing.assert_allclose(there_weight, here_weight, rtol=1e-3, atol=1e-4)
+    assert there_snapshot.epoch_points[-1]["val_accuracy"] == pytest.approx(
+        here_snapshot.epoch_points[-1]["val_accuracy"], abs=0.002)
+    for start, here_weight, there_weight in zip(initial, here.model.get_weights(), there.model.get_weights(),
+                                                strict=True):
+        moved = np.linalg.norm(here_weight - start)
+        assert np.linalg.norm(there_weight - here_weight) <= 0.05 * moved + 1e-6, "trained alike"
     labels = [[moment.label for moment in snapshot.moments] for snapshot in (here_snapshot, there_snapshot)]
     assert labels[0] == labels[1] and len(labels[0]) == 6
-    np.testing.assert_allclose(there_snapshot.moments[-1].weights[0], here_snapshot.moments[-1].weights[0],
-                               rtol=1e-3, atol=1e-4)
+    first, last = (np.asarray(there_snapshot.moments[index].weights[0]) for index in (0, -1))
+    np.testing.assert_array_equal(first, initial[0])
+    np.testing.assert_allclose(last, there.model.get_weights()[0], rtol=1e-6)
     # The weights came back into this process's model: it scores what the process measured.
     predictions = np.asarray(there.model(float_images(squares.x_test), training=False)).argmax(axis=1)
     assert np.mean(predictions == squares.y_test) == pytest.approx(there_snapshot.evaluation.accuracy)
@@ -125,18 +131,18 @@ def test_a_process_that_dies_fails_its_job_in_one_line_and_the_next_job_trains(s
 
 def test_an_idle_process_ends_and_a_data_set_is_sent_once(squares, quick_pool, monkeypatch):
     sent = []
-    original_send = worker.TrainingProcess.send
+    original_send = Connection.send
 
-    def recording_send(process, message):
+    def recording_send(connection, message):
         sent.append(message)
-        return original_send(process, message)
+        return original_send(connection, message)
 
-    monkeypatch.setattr(worker.TrainingProcess, "send", recording_send)
+    monkeypatch.setattr(Connection, "send", recording_send)
     settings = TrainingSettings(epochs=1, batch_size=100, subset_size=500, validation_split=0.1)
     trained(build_model(preset("Fast default")), squares, True, settings)
     trained(build_model(preset("Fast default")), squares, True, settings)
-    requests = [message[1] for message in sent if message[0] == "train"]
-    assert requests[0].dataset is squares and requests[1].dataset is None, "the process kept it"
+    kinds = [message[0] for message in sent if message[0] in ("dataset", "train")]
+    assert kinds == ["dataset", "train", "train"], "the process kept the data set"
     (process,) = quick_pool._idle
     deadline = time.monotonic() + 10
     while process.alive and time.monotonic() < deadline:
