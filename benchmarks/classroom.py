@@ -47,6 +47,7 @@ from browser import free_port, launch_chromium, wait_until_healthy  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 from replicas import nginx_config, start_nginx, start_replica  # noqa: E402
 
+from benchmarks.processes import MemoryWatch, descendants, own_cpu_seconds, server_cpu_seconds  # noqa: E402
 from playground.worker import WORKER_IDLE_SECONDS  # noqa: E402
 
 # Streamlit keeps a closed tab's session this long (default 120 s) before it may drop it;
@@ -55,45 +56,6 @@ SESSION_TTL_SECONDS = 10
 RESULT_TIMEOUT_SECONDS = 20 * 60
 TRIVIAL_CLICKS = 5
 DRAWINGS = 8
-
-
-def process_status(pid: int, field: str) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def stat_fields(pid: int) -> list[str]:
-    """/proc/PID/stat after the command name: state is [0], the parent [1], utime [11]."""
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def descendants(pids: list[int]) -> list[int]:
-    """Every process started by `pids` or their children: the servers' training processes."""
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError):
-                parents[int(entry.name)] = int(stat_fields(int(entry.name))[1])
-    found, frontier = [], set(pids)
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier}
-        found.extend(frontier)
-    return found
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """CPU used by the servers, their live training processes, and those that have ended."""
-    total = 0
-    for pid in pids:
-        values = stat_fields(pid)
-        total += sum(int(value) for value in values[11:15])  # own, then its ended children's
-    for pid in descendants(pids):
-        with contextlib.suppress(OSError):
-            values = stat_fields(pid)
-            total += int(values[11]) + int(values[12])
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def chromium_processes() -> dict[int, str]:
@@ -127,35 +89,7 @@ class BrowserCpu:
         while not self._stop.wait(0.5):
             for pid in chromium_processes():
                 with contextlib.suppress(OSError, ValueError, IndexError):
-                    self.used[pid] = cpu_seconds([pid])
-
-    def close(self) -> None:
-        self._stop.set()
-
-
-class MemoryWatch:
-    """Samples the resident memory of the servers and their training processes four times a
-    second; keeps the peak of their sum, and of the training processes' part."""
-
-    def __init__(self, pids: list[int]):
-        self.pids, self.peak, self.training_peak, self._stop = pids, 0.0, 0.0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def training_processes(self) -> float:
-        return sum(process_status(pid, "VmRSS") for pid in descendants(self.pids))
-
-    def now(self) -> float:
-        return sum(process_status(pid, "VmRSS") for pid in self.pids) + self.training_processes()
-
-    def reset_peak(self) -> None:
-        self.peak, self.training_peak = self.now(), self.training_processes()
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.25):
-            with contextlib.suppress(OSError):
-                self.peak = max(self.peak, self.now())
-                self.training_peak = max(self.training_peak, self.training_processes())
+                    self.used[pid] = own_cpu_seconds(pid)
 
     def close(self) -> None:
         self._stop.set()
@@ -268,14 +202,14 @@ def trivial_click_cpu(browser, url: str, pids: list[int]) -> float:
     context, page = new_page(browser, url, "draw")
     page.get_by_text("Draw a digit from 0 to 9").wait_for()
     time.sleep(2)
-    idle_start = cpu_seconds(pids)
+    idle_start = server_cpu_seconds(pids)
     time.sleep(TRIVIAL_CLICKS * 1.5)
-    idle = cpu_seconds(pids) - idle_start
-    start = cpu_seconds(pids)
+    idle = server_cpu_seconds(pids) - idle_start
+    start = server_cpu_seconds(pids)
     for _ in range(TRIVIAL_CLICKS):
         page.get_by_role("button", name="Clear").click()
         time.sleep(1.5)
-    busy = cpu_seconds(pids) - start
+    busy = server_cpu_seconds(pids) - start
     context.close()
     return max(0.0, busy - idle) / TRIVIAL_CLICKS
 
@@ -326,7 +260,7 @@ def classroom(browser, url: str, learners: int, memory: MemoryWatch, pids: list[
     pages = [learner_ready_to_train(browser, url) for _ in range(learners)]
     browsers = BrowserCpu()
     time.sleep(1)
-    server_before, browsers_before = cpu_seconds(pids), browsers.total()
+    server_before, browsers_before = server_cpu_seconds(pids), browsers.total()
     watcher_before = browsers.total(watcher_renderers)
     started = time.perf_counter()
     for _, page in pages:
@@ -341,7 +275,7 @@ def classroom(browser, url: str, learners: int, memory: MemoryWatch, pids: list[
     result = {"last": max(finished.values()) if len(finished) == learners else None, "clicks": clicks,
               "peak": memory.peak, "per_session": (memory.peak - before) / learners,
               "training_peak": memory.training_peak,
-              "server_cpu": cpu_seconds(pids) - server_before,
+              "server_cpu": server_cpu_seconds(pids) - server_before,
               "browser_cpu": browsers.total() - browsers_before,
               "watcher_cpu": browsers.total(watcher_renderers) - watcher_before,
               "seconds": time.perf_counter() - started}

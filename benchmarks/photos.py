@@ -10,7 +10,8 @@ Grad-CAM. Targets: ≤ 0.5 s for a phone-sized photo, ≤ 1.0 s for a 12-megapix
 
 Memory: `streamlit run app.py`; one Chromium session trains the Fast default on Build &
 Train while another uploads three photos (one of 12 megapixels) on Photos. Prints the
-server's resident memory as it goes and its peak (the kernel's VmHWM). Target ≤ 1.5 GB.
+resident memory of the server and of its training process as it goes, and the peak of their
+sum (sampled four times a second). Target ≤ 1.5 GB.
 
     PLAYGROUND_DATA_DIR=/tmp/cifar python benchmarks/photos.py --cifar
 
@@ -108,13 +109,21 @@ def memory(weights: str, folder: str, cifar: bool) -> None:
     from browser import choose_option, fill_number, launch_chromium, open_page, streamlit_server
     from playwright.sync_api import sync_playwright
 
+    from benchmarks.processes import MemoryWatch
+
     paths = []
     for index, (width, height) in enumerate([(1600, 1200), (4000, 3000), (800, 600)]):
         paths.append(Path(folder) / f"photo{index}.jpg")
         paths[-1].write_bytes(photo_like(width, height, seed=index))
     with streamlit_server(ROOT, {WEIGHTS_VARIABLE: weights}) as url, sync_playwright() as playwright:
         pid = server_pid(int(url.rsplit(":", 1)[1]))
-        print(f"Server memory (pid {pid}): at start {memory_kb(pid, 'VmRSS') / 1024:.0f} MiB")
+        watch = MemoryWatch([pid])
+
+        def resident() -> str:
+            return (f"{watch.now() - watch.training_processes():.0f} MB + training process "
+                    f"{watch.training_processes():.0f} MB")
+
+        print(f"Server memory (pid {pid}): at start {resident()}")
         browser = launch_chromium(playwright)
         trainer = open_page(browser, f"{url}/build_train", timeout_ms=300_000)  # a session of its own
         trainer.get_by_text("press Train").wait_for()
@@ -125,18 +134,20 @@ def memory(weights: str, folder: str, cifar: bool) -> None:
         trainer.wait_for_timeout(500)
         trainer.get_by_role("button", name="Train", exact=True).click()
         trainer.get_by_text("images/s").first.wait_for()
-        print(f"  training started:      {memory_kb(pid, 'VmRSS') / 1024:.0f} MiB")
+        print(f"  training started:      {resident()}")
         viewer = open_page(browser, f"{url}/photos", timeout_ms=300_000)
         viewer.get_by_text("Upload one or more photos").wait_for()
         viewer.locator("input[type=file]").set_input_files([str(path) for path in paths])
         viewer.wait_for_function("() => document.body.innerText.split('Top-1:').length - 1 >= 3")
-        print(f"  3 photos classified:   {memory_kb(pid, 'VmRSS') / 1024:.0f} MiB "
+        print(f"  3 photos classified:   {resident()} "
               f"(training {'still running' if not trainer.get_by_text('Test accuracy').count() else 'done'})")
         trainer.get_by_text("Test accuracy").wait_for()
-        print(f"  training finished:     {memory_kb(pid, 'VmRSS') / 1024:.0f} MiB")
-        peak = memory_kb(pid, "VmHWM") * 1024
-        print(f"  peak resident memory:  {peak / 2**20:.0f} MiB = {peak / 1e9:.2f} GB "
+        print(f"  training finished:     {resident()}")
+        server_peak = memory_kb(pid, "VmHWM") / 1024
+        print(f"  peak resident memory:  {watch.peak:,.0f} MB, of which the training process's part at "
+              f"most {watch.training_peak:,.0f} MB; the server alone {server_peak:,.0f} MB "
               f"(target ≤ {2.5 if cifar else 1.5} GB)")
+        watch.close()
         browser.close()
 
 

@@ -239,10 +239,10 @@ class TrainingJob:
                     self._moments)()
 
     def _train_in_a_process(self) -> None:
-        processes = training_processes()
-        process = processes.borrow()
         request = model_request(self.model, self.settings, self.next_epoch, self._optimizer_state,
                                 dataset_token(self.data), self._moments)
+        processes = training_processes()
+        process = processes.borrow()
         try:
             process.send_training(request, self.data)
             with self._process_lock:

@@ -6,8 +6,8 @@ for good. A training process takes that memory with it when it ends. It also tra
 the server rather than inside it, so a training's Python never holds the lock the server's
 own threads need to answer clicks.
 
-The server keeps a pool of such processes (`training_workers()`), one per training slot at
-most. A job borrows one, sends it the model as plain data (its architecture, weights and
+The server keeps a pool of such processes (`training_processes()`), one per training slot
+at most. A job borrows one, sends it the model as plain data (its architecture, weights and
 optimizer state), and relays the run's reports (playground.fitting) into its own buffer.
 A process left idle for WORKER_IDLE_SECONDS is told to end. A process starts in about 4 s
 (importing TensorFlow), so one is started ahead, as soon as a page expects training.
@@ -246,7 +246,12 @@ class TrainingProcesses:
                 process.idle_mark = None
                 if process.alive:
                     return process
-        return TrainingProcess()
+        try:
+            return TrainingProcess()
+        except BaseException:
+            with self._lock:
+                self._lent -= 1
+            raise
 
     def give_back(self, process: TrainingProcess, lent: bool = True) -> None:
         """Take `process` back (or in, if it was never `lent`) as idle, or end it if it died."""
