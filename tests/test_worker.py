@@ -7,6 +7,7 @@ from multiprocessing.connection import Connection
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from playground import worker
 from playground.compiling import compile_for_training
@@ -47,6 +48,9 @@ def quick_pool(monkeypatch):
 def test_a_process_trains_what_a_thread_trains(squares):
     """Same model, data and settings: the same test result, weights and moments, up to the
     float rounding that differs between two processes' kernels."""
+    # As in a server: an earlier test may have set TensorFlow's global seed, which changes how
+    # the settings' seed shuffles here but not in the fresh training process.
+    tf.random.set_seed(None)
     here_model, there_model = twin_models()
     initial = here_model.get_weights()
     here, there = trained(here_model, squares, False), trained(there_model, squares, True)
@@ -149,3 +153,17 @@ def test_an_idle_process_ends_and_a_data_set_is_sent_once(squares, quick_pool, m
         time.sleep(0.05)
     assert process.process.returncode == 0, "told to end, it ended by itself"
     assert len(quick_pool) == 0
+
+
+def test_a_stop_pressed_while_the_process_starts_ends_the_run_before_its_first_batch(squares, quick_pool):
+    """Train, then Stop at once, while the new process still imports TensorFlow."""
+    job = TrainingJob(build_model(preset("Fast default")), squares, SETTINGS, separate_process=True)
+    job.start()
+    deadline = time.monotonic() + WAIT_SECONDS
+    while job.snapshot().state != "running" and time.monotonic() < deadline:
+        time.sleep(0.001)  # its turn has come: the request goes to the process
+    job.request_stop()
+    assert job.join(WAIT_SECONDS)
+    snapshot = job.snapshot()
+    assert snapshot.state == "stopped" and not snapshot.started and job.batches_done == 0
+    assert not job.can_continue
