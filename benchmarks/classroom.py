@@ -7,7 +7,7 @@ the default settings, all within seconds of each other. Meanwhile a watching lea
 clicking on Inspect (the "Which pixels mattered?" toggle, which reruns the page). Prints:
 - per N: the time from the first Train until the last learner's result; the watcher's
   click-to-response p50 and p95; server peak memory and memory per session (the server's
-  process and its training processes together, with the latter's part);
+  process and its training process together: see benchmarks/processes.py);
 - the server's memory idle: fresh, with ResNet50 loaded (a photo on Photos), with every
   shared resource loaded (ResNet50, the default model, MNIST) once that session closed, and
   warm: once each kind of work has run once and its session closed (a training, which loads
@@ -274,7 +274,7 @@ def classroom(browser, url: str, learners: int, memory: MemoryWatch, pids: list[
         time.sleep(0.5)
     result = {"last": max(finished.values()) if len(finished) == learners else None, "clicks": clicks,
               "peak": memory.peak, "per_session": (memory.peak - before) / learners,
-              "training_peak": memory.training_peak,
+              "training_peak": memory.training_peak, "resident_sum_peak": memory.resident_sum_peak,
               "server_cpu": server_cpu_seconds(pids) - server_before,
               "browser_cpu": browsers.total() - browsers_before,
               "watcher_cpu": browsers.total(watcher_renderers) - watcher_before,
@@ -356,8 +356,9 @@ def main() -> None:
                 p50, p95 = statistics.median(clicks) * 1000, percentile(clicks, 0.95) * 1000
                 print(f"{learners:>2} learners: last result after {last}; watcher's clicks (n={len(clicks)}) "
                       f"p50 {p50:,.0f} ms, p95 {p95:,.0f} ms; "
-                      f"peak {result['peak']:,.0f} MB (training processes' part at most "
-                      f"{result['training_peak']:,.0f} MB), {result['per_session']:,.0f} MB per session")
+                      f"peak {result['peak']:,.0f} MB (the training process's own memory at most "
+                      f"{result['training_peak']:,.0f} MB; {result['resident_sum_peak']:,.0f} MB counting "
+                      f"shared libraries twice), {result['per_session']:,.0f} MB per session")
                 seconds = result["seconds"]
                 print(f"    CPU over those {seconds:.0f} s (2 cores: {2 * seconds:.0f} CPU s): server "
                       f"{result['server_cpu']:.0f} s, Chromium {result['browser_cpu']:.0f} s (of which the "

@@ -52,30 +52,42 @@ def server_cpu_seconds(pids: list[int]) -> float:
 
 
 class MemoryWatch:
-    """Samples the resident memory of the servers and their training processes four times a
-    second; keeps the peak of their sum, and of the training processes' part. (Listing the
-    training processes reads every process's /proc/PID/stat: a few milliseconds.)"""
+    """Samples the memory of the servers and their training processes four times a second, and
+    keeps the peak of the total and of the training processes' part.
+
+    A training process maps the same TensorFlow and Python libraries as its server, and those
+    file-backed pages are shared: 362 MB of its 832 MB resident after a Fast default training
+    here. So the total is the servers' resident memory plus the training processes' own
+    (anonymous) memory; the sum of everyone's resident memory, which counts the libraries
+    twice, is kept too. (Listing the training processes reads every /proc/PID/stat: a few ms.)"""
 
     def __init__(self, pids: list[int]):
-        self.pids, self.peak, self.training_peak, self._stop = pids, 0.0, 0.0, threading.Event()
+        self.pids, self._stop = pids, threading.Event()
+        self.peak = self.training_peak = self.resident_sum_peak = 0.0
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
-    def training_processes(self) -> float:
-        return sum(process_status(pid, "VmRSS") for pid in descendants(self.pids))
+    def servers(self) -> float:
+        return sum(process_status(pid, "VmRSS") for pid in self.pids)
+
+    def training_processes(self, field: str = "RssAnon") -> float:
+        return sum(process_status(pid, field) for pid in descendants(self.pids))
 
     def now(self) -> float:
-        return sum(process_status(pid, "VmRSS") for pid in self.pids) + self.training_processes()
+        return self.servers() + self.training_processes()
 
     def reset_peak(self) -> None:
         self.peak, self.training_peak = self.now(), self.training_processes()
+        self.resident_sum_peak = self.servers() + self.training_processes("VmRSS")
 
     def _run(self) -> None:
         while not self._stop.wait(0.25):
             with contextlib.suppress(OSError):
-                training = self.training_processes()
-                self.peak = max(self.peak, sum(process_status(pid, "VmRSS") for pid in self.pids) + training)
+                servers, training = self.servers(), self.training_processes()
+                self.peak = max(self.peak, servers + training)
                 self.training_peak = max(self.training_peak, training)
+                resident_sum = servers + self.training_processes("VmRSS")
+                self.resident_sum_peak = max(self.resident_sum_peak, resident_sum)
 
     def close(self) -> None:
         self._stop.set()
