@@ -157,7 +157,8 @@ def training_controls(stack, dataset_name, settings, error) -> None:
 
 def publish_model(job: TrainingJob, snapshot) -> None:
     """The trained model becomes this session's model, for Draw and Inspect."""
-    # A copy: Continue trains job.model on another thread while Draw and Inspect call this one.
+    # A copy: Continue changes job.model's weights (training it on a thread, or taking those a
+    # training process sends back) while Draw and Inspect call this one.
     st.session_state[SESSION_MODEL_KEY] = Classifier(
         copy_model(job.model), "Your model", job.data.class_names,
         description=model_description(st.session_state.training_dataset, snapshot.evaluation.accuracy),

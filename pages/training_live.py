@@ -1,5 +1,5 @@
 """Build & Train's live view of a job: the progress line and the training chart, redrawn
-from the script thread while the job trains on its own thread."""
+from the script thread while the job trains in the background (playground.training)."""
 
 import time
 
