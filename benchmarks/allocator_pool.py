@@ -39,7 +39,7 @@ from playground.presets import FAST_DEFAULT_TRAINING, preset  # noqa: E402
 from playground.saliency import integrated_gradients  # noqa: E402
 from playground.settings import TrainingSettings  # noqa: E402
 from playground.training import TrainingJob  # noqa: E402
-from playground.worker import training_processes  # noqa: E402
+from playground.worker_pool import training_processes  # noqa: E402
 
 SEPARATE_PROCESS = "--training-process" in sys.argv[1:]
 

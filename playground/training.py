@@ -1,7 +1,7 @@
 """Training as a background job that streams its metrics to whoever polls it.
 
 A job trains in the background, so that Streamlit reruns, page switches and button clicks
-never interrupt it: by default in a training process (playground.worker), whose reports a
+never interrupt it: by default in a training process (playground.worker_pool), whose reports a
 thread of the job's relays; or, with `separate_process=False`, on that thread itself. The
 thread never touches Streamlit: it writes to a lock-protected buffer, and the page reads
 `snapshot()`s from its own script thread.
@@ -30,7 +30,8 @@ from playground.memory import collect_and_release, limit_malloc_arenas
 from playground.pipeline import split
 from playground.queue import TrainingQueue, training_queue
 from playground.settings import TrainingSettings, batches_per_epoch
-from playground.worker import dataset_token, model_request, training_processes
+from playground.worker import model_request
+from playground.worker_pool import dataset_token, training_processes
 
 # A job whose page has been disconnected this long stops. Streamlit reconnects a dropped
 # websocket within a second or two, so a brief network blip never stops a training.

@@ -1,4 +1,4 @@
-"""Training in a process of its own (playground.worker): same results as on a thread, and a
+"""Training in a process of its own (playground.worker, worker_pool): same results as on a thread, and a
 pool that lends, reuses and ends its processes."""
 
 import time
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from playground import worker
+from playground import worker, worker_pool
 from playground.compiling import compile_for_training
 from playground.data import float_images
 from playground.model import build_model
@@ -39,8 +39,8 @@ def trained(model, data, separate_process: bool, settings: TrainingSettings = SE
 @pytest.fixture
 def quick_pool(monkeypatch):
     """A pool of its own whose idle processes end after half a second."""
-    pool = worker.TrainingProcesses(idle_seconds=0.5)
-    monkeypatch.setattr(worker, "_processes", pool)
+    pool = worker_pool.TrainingProcesses(idle_seconds=0.5)
+    monkeypatch.setattr(worker_pool, "_processes", pool)
     yield pool
     pool.end_all_idle()
 
