@@ -139,7 +139,8 @@ class TrainingRun:
             )
         release_training_step(self.model)  # before any page may press Continue
         seconds = time.perf_counter() - started
-        if self.stop_reason == "closed":  # nobody is left to see the results
+        if self.stop_reason == "closed" or not callback.batches_done:
+            # Nobody is left to see the results, or nothing changed since the last ones.
             self.send(("result", None, self.stop_reason, seconds, callback.batches_done))
             return
         self.send(("state", "evaluating"))

@@ -319,7 +319,7 @@ class TrainingJob:
         with self._buffer.lock:
             self._buffer.batches_done = self._batches_before
             self._buffer.training_seconds += seconds
-            if evaluation is None:  # its page has gone: nobody is left to see the results
+            if evaluation is None:  # its page has gone, or it stopped before a batch had trained
                 self._buffer.state = "stopped"
                 return
             self._buffer.evaluation = evaluation

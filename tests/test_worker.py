@@ -166,4 +166,5 @@ def test_a_stop_pressed_while_the_process_starts_ends_the_run_before_its_first_b
     assert job.join(WAIT_SECONDS)
     snapshot = job.snapshot()
     assert snapshot.state == "stopped" and not snapshot.started and job.batches_done == 0
+    assert snapshot.evaluation is None, "an untrained network is not evaluated"
     assert not job.can_continue
