@@ -13,6 +13,7 @@ and relays the run's reports (playground.fitting) into its own buffer.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from multiprocessing.connection import Connection
 
@@ -131,10 +132,11 @@ def train(request: TrainingRequest, connection, datasets: dict) -> None:
         if request.optimizer_state is not None:
             restore_optimizer(model, request.optimizer_state)
         run()
-    except (EOFError, OSError):
-        return  # the server has gone: serve's next receive ends the process
     except Exception as error:  # noqa: BLE001 - reported to the job, which shows it
-        connection.send(("failed", f"{type(error).__name__}: {error}"))
+        # Whatever failed, the job hears of it: its thread waits for a result or a failure. If
+        # the server itself has gone, the send fails too, and serve's next receive ends here.
+        with contextlib.suppress(OSError):
+            connection.send(("failed", f"{type(error).__name__}: {error}"))
     finally:
         collect_and_release()
 
