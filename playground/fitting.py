@@ -109,12 +109,15 @@ class TrainingRun:
     ("asked", or "closed" when the job's page has gone and nobody will see the results).
 
     `moments`: those the job kept in its earlier starts, so a Continue keeps to the same budget.
+    `keep_training_step`: leave the traced training step with the model for its next training
+    (a training process keeps its last model: playground.worker.ReadyModel).
     """
 
     def __init__(self, model: keras.Model, data: Dataset, settings: TrainingSettings, first_epoch: int,
                  send: Callable[[Report], None], should_stop: Callable[[], str | None],
-                 moments: tuple[Moment, ...] | None = ()):
+                 moments: tuple[Moment, ...] | None = (), keep_training_step: bool = False):
         self.model, self.data, self.settings = model, data, settings
+        self.keep_training_step = keep_training_step
         self.first_epoch = first_epoch
         self.send, self.should_stop = send, should_stop
         self.stop_reason: str | None = None
@@ -137,7 +140,8 @@ class TrainingRun:
                 epochs=self.settings.epochs, initial_epoch=self.first_epoch, shuffle=False,  # shuffled above
                 callbacks=[callback], verbose=0,
             )
-        release_training_step(self.model)  # before any page may press Continue
+        if not self.keep_training_step:
+            release_training_step(self.model)  # before any page may press Continue
         seconds = time.perf_counter() - started
         if self.stop_reason == "closed" or not callback.batches_done:
             # Nobody is left to see the results, or nothing changed since the last ones.

@@ -2,6 +2,7 @@
 pool that lends, reuses and ends its processes."""
 
 import time
+from dataclasses import replace
 from multiprocessing.connection import Connection
 
 import keras
@@ -12,6 +13,7 @@ import tensorflow as tf
 from playground import worker, worker_pool
 from playground.compiling import compile_for_training
 from playground.data import float_images
+from playground.layers import make_layer
 from playground.model import build_model
 from playground.presets import preset
 from playground.settings import TrainingSettings
@@ -168,3 +170,66 @@ def test_a_stop_pressed_while_the_process_starts_ends_the_run_before_its_first_b
     assert snapshot.state == "stopped" and not snapshot.started and job.batches_done == 0
     assert snapshot.evaluation is None, "an untrained network is not evaluated"
     assert not job.can_continue
+
+
+class RecordingConnection:
+    """The server's end of a training process's pipe, in this process: it keeps each report."""
+
+    def __init__(self):
+        self.reports = []
+
+    def poll(self) -> bool:
+        return False
+
+    def send(self, report) -> None:
+        self.reports.append(report)
+
+
+def result_of(request: worker.TrainingRequest, data, kept: list) -> tuple:
+    """Train `request` as a training process would, here; its ("result", …) report."""
+    connection = RecordingConnection()
+    worker.train(request, connection, {request.dataset_token: data}, kept)
+    assert connection.reports[-1][0] == "result", connection.reports[-1]
+    return connection.reports[-1]
+
+
+def dropout_stack() -> list[dict]:
+    """A small network with a random layer, whose generator's state a kept model must reset."""
+    return [make_layer("Conv2D", filters=8, kernel_size=3, activation="relu"), make_layer("MaxPooling2D"),
+            make_layer("Flatten"), make_layer("Dropout", rate=0.3), make_layer("Dense", units=10)]
+
+
+def test_a_kept_model_trains_the_next_request_exactly_as_a_new_model_would(squares):
+    """A training process keeps its last model, traced, for the same network and settings: set
+    back to its start, it must learn exactly what a new one learns (optimizer state, dropout's
+    random generator and all)."""
+    request = worker.model_request(build_model(dropout_stack(), seed=3), SETTINGS, 0, None, 1, None)
+    kept = []
+    result_of(request, squares, kept)
+    (ready,) = kept
+    assert ready.model.train_function is not None, "its training step stays traced"
+    again = result_of(request, squares, kept)
+    assert kept == [ready], "the same model trained again"
+    new = result_of(request, squares, [])
+    *_, reused_weights, reused_optimizer = again
+    *_, new_weights, new_optimizer = new
+    assert again[1].accuracy == new[1].accuracy
+    reused_values, new_values = [*reused_weights, *reused_optimizer], [*new_weights, *new_optimizer]
+    for reused, fresh in zip(reused_values, new_values, strict=True):
+        np.testing.assert_allclose(reused, fresh, rtol=1e-5, atol=1e-7)
+
+
+def test_another_network_or_setting_gets_a_new_model_and_a_failure_keeps_none(squares):
+    model = build_model(preset("Fast default"))
+    settings = replace(SETTINGS, epochs=1)
+    kept = []
+    result_of(worker.model_request(model, settings, 0, None, 1, None), squares, kept)
+    first = kept[0].model
+    result_of(worker.model_request(model, replace(settings, learning_rate=0.002), 0, None, 1, None),
+              squares, kept)
+    assert len(kept) == 1 and kept[0].model is not first
+    assert first.train_function is None, "the model no longer kept let go of its training step"
+    broken = worker.model_request(model, settings, 0, [np.zeros(1)], 1, None)  # an optimizer state too short
+    connection = RecordingConnection()
+    worker.train(broken, connection, {1: squares}, kept)
+    assert connection.reports[-1][0] == "failed" and kept == []
