@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 from multiprocessing.connection import Connection
 
 import numpy as np
@@ -26,7 +27,7 @@ DATASETS_KEPT = 2  # data sets a process keeps between trainings, the latest las
 class TrainingRequest:
     """All a training process needs for one start of a job: no Keras objects, only data."""
 
-    architecture: str  # the model's JSON
+    architecture: str  # the model's JSON, without its compile settings (see `architecture`)
     weights: list[np.ndarray]
     optimizer_state: list[np.ndarray] | None  # None: a fresh optimizer
     settings: object  # playground.settings.TrainingSettings
@@ -37,8 +38,17 @@ class TrainingRequest:
 
 def model_request(model, settings, first_epoch: int, optimizer_state, dataset_token: int,
                   moments) -> TrainingRequest:
-    return TrainingRequest(model.to_json(), model.get_weights(), optimizer_state, settings, first_epoch,
+    return TrainingRequest(architecture(model), model.get_weights(), optimizer_state, settings, first_epoch,
                            dataset_token, moments)
+
+
+def architecture(model) -> str:
+    """The model's JSON without its compile settings: the process compiles from the request's
+    settings, and a compiled model's JSON names its optimizer uniquely ("adam_7"), so two
+    learners' identical networks would never match (see `ready_model`)."""
+    config = json.loads(model.to_json())
+    config.pop("compile_config", None)
+    return json.dumps(config)
 
 
 def flat_bytes(array: np.ndarray) -> np.ndarray:

@@ -203,14 +203,19 @@ def test_a_kept_model_trains_the_next_request_exactly_as_a_new_model_would(squar
     """A training process keeps its last model, traced, for the same network and settings: set
     back to its start, it must learn exactly what a new one learns (optimizer state, dropout's
     random generator and all)."""
-    request = worker.model_request(build_model(dropout_stack(), seed=3), SETTINGS, 0, None, 1, None)
+    def request() -> worker.TrainingRequest:
+        """Another learner's job on the server: a new model, compiled there."""
+        model = build_model(dropout_stack(), seed=3)
+        compile_for_training(model, SETTINGS, 18)
+        return worker.model_request(model, SETTINGS, 0, None, 1, None)
+
     kept = []
-    result_of(request, squares, kept)
+    result_of(request(), squares, kept)
     (ready,) = kept
     assert ready.model.train_function is not None, "its training step stays traced"
-    again = result_of(request, squares, kept)
+    again = result_of(request(), squares, kept)
     assert kept == [ready], "the same model trained again"
-    new = result_of(request, squares, [])
+    new = result_of(request(), squares, [])
     *_, reused_weights, reused_optimizer = again
     *_, new_weights, new_optimizer = new
     assert again[1].accuracy == new[1].accuracy
