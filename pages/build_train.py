@@ -51,6 +51,8 @@ from playground.transfer import (
 )
 
 # Session state a reloaded tab gets back with its training (pages/reload.py).
+# What a user's stack, data or base can make Train refuse, with a message saying why.
+TRAINING_REFUSALS = (ValueError, StackError, DataUnavailableError, DataFormatError, BaseUnavailableError)
 KEPT_ACROSS_RELOAD = ("builder_layers", "builder_next_uid", "builder_preset", SETTINGS_KEY, "transfer_base",
                       "training_stack", "training_dataset", "training_base")
 
@@ -104,9 +106,18 @@ def start_training(stack: list[dict], dataset_name: str, settings: TrainingSetti
     try:
         model = new_model(stack, dataset_name, settings)
         return start_job(model, dataset_name, settings, stack)
-    except (ValueError, StackError, DataUnavailableError, DataFormatError, BaseUnavailableError) as error:
+    except TRAINING_REFUSALS as error:
         st.error(str(error))
         return False
+
+
+def likely_training(stack: list[dict], dataset_name: str, settings: TrainingSettings):
+    """What Train would train now, for a training process to get ready for (a new model, its
+    data set and settings), or None if Train would refuse it."""
+    try:
+        return new_model(stack, dataset_name, settings), dataset(dataset_name), settings
+    except TRAINING_REFUSALS:
+        return None
 
 
 def start_job(model, dataset_name: str, settings: TrainingSettings, stack: list[dict]) -> bool:
@@ -206,7 +217,8 @@ def main() -> None:
     problem = slot_problem()
     if problem:
         st.error(problem)
-    get_ready_to_train()
+    # From scratch only: a trained base takes seconds to build, and a learner may not keep it.
+    get_ready_to_train(lambda: likely_training(stack, dataset_name, settings) if shareable else None)
     training_controls(stack, dataset_name, settings, error or problem)
     keep_the_work(stack, settings, dataset_name)
     job, view = st.session_state.get("training_job"), page_view()

@@ -30,13 +30,14 @@ from playground.memory import collect_and_release, limit_malloc_arenas
 from playground.pipeline import split
 from playground.queue import TrainingQueue, training_queue
 from playground.settings import TrainingSettings, batches_per_epoch
-from playground.worker import model_request
+from playground.worker import TrainingRequest, model_request
 from playground.worker_pool import dataset_token, training_processes
 
 # A job whose page has been disconnected this long stops. Streamlit reconnects a dropped
 # websocket within a second or two, so a brief network blip never stops a training.
 ORPHAN_GRACE_SECONDS = 6.0
 OWNER_CHECK_SECONDS = 1.0  # how often a running job asks whether its page is still there
+EPOCH_TOLERANCE = 1e-9  # a batch point at an epoch's end sits at epoch + batches / batches per epoch
 RELAY_WAIT_SECONDS = 0.1  # how long the job's thread waits for a report before checking its stop and page
 PROCESS_GONE = ("The training process ended unexpectedly (the server may be short of memory): "
                 "press Train to try again.")
@@ -48,12 +49,27 @@ SEPARATE_PROCESS = os.environ.get(SEPARATE_PROCESS_VARIABLE, "1").strip() != "0"
 limit_malloc_arenas()  # before the first training thread (see playground.memory)
 
 
-def get_ready_to_train() -> None:
+LikelyTraining = Callable[[], tuple[keras.Model, Dataset, TrainingSettings] | None]
+
+
+def get_ready_to_train(likely: LikelyTraining | None = None) -> None:
     """Start a training process ahead, if trainings run in one and none is idle: a page that
-    offers Train calls this, so that a learner's first training finds TensorFlow imported."""
+    offers Train calls this, so that a learner's first training finds TensorFlow imported.
+    `likely`, called only then, gives what the page would train now (a new model, its data
+    set and settings) or None: the process traces that network's training step meanwhile."""
     if SEPARATE_PROCESS:
         with contextlib.suppress(ValueError):  # a bad slot setting: the page says so, and nobody trains
-            training_processes().start_one_ahead(training_queue().slots)
+            training_processes().start_one_ahead(training_queue().slots, lambda: likely_request(likely))
+
+
+def likely_request(likely: LikelyTraining | None) -> tuple[TrainingRequest, Dataset] | None:
+    """The request a job would send for `likely()`'s training, and its data set."""
+    training = likely() if likely is not None else None
+    if training is None:
+        return None
+    model, data, settings = training
+    settings = settings.checked(len(data.train_pixels))
+    return model_request(model, settings, 0, None, dataset_token(data), None), data
 
 
 class TrainingJob:
@@ -151,6 +167,7 @@ class TrainingJob:
         if self.next_epoch >= self.settings.epochs:
             raise RuntimeError("This job has finished all its epochs.")
         self._queue = queue or training_queue()
+        self._forget_unfinished_epoch()
         self._stop.clear()
         self._owner_gone_since = None
         self._set(state="queued", error=None, stop_reason=None)
@@ -158,6 +175,16 @@ class TrainingJob:
             training_processes().start_one_ahead(self._queue.slots)
         self._thread = threading.Thread(target=self._run, name="playground-training", daemon=True)
         self._thread.start()
+
+    def _forget_unfinished_epoch(self) -> None:
+        """Continue after a Stop inside an epoch trains that epoch again from its first batch
+        (the weights keep what its batches so far taught). Its points so far, and the moments
+        kept in it, go: the chart would draw that stretch twice, one line over the other."""
+        with self._buffer.lock:
+            self._buffer.batch_points = [point for point in self._buffer.batch_points
+                                         if point[0] <= self.next_epoch + EPOCH_TOLERANCE]
+        if self._moments:
+            self._moments = tuple(moment for moment in self._moments if moment.position <= self.next_epoch)
 
     def request_stop(self) -> None:
         self._stop.set()

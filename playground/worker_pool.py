@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import weakref
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from typing import Any
 import numpy as np
 
 from playground.worker import DATASETS_KEPT, TrainingRequest, flat_bytes
+
+ReadyFor = tuple[TrainingRequest, Any]  # a request, and its data set
 
 WORKER_IDLE_SECONDS = 60.0  # an idle training process ends this long after its last training
 END_WAIT_SECONDS = 5.0  # how long an ending process may take before it is killed
@@ -52,8 +55,9 @@ class TrainingProcess:
         with self.lock:
             self.connection.send(message)
 
-    def send_training(self, request: TrainingRequest, dataset) -> None:
-        """Send `request`, after its data set if this process does not hold it yet."""
+    def send_training(self, request: TrainingRequest, dataset, kind: str = "train") -> None:
+        """Send `request`, after its data set if this process does not hold it yet. `kind`
+        "warm": not to train, but to get ready for a training like it (worker.warm_up)."""
         token = request.dataset_token
         with self.lock:  # nothing may come between a data set's header and its arrays
             if token in self.datasets:
@@ -61,7 +65,7 @@ class TrainingProcess:
             else:
                 self.send_dataset(token, dataset)
             self.datasets = [*self.datasets, token][-DATASETS_KEPT:]
-            self.connection.send(("train", request))
+            self.connection.send((kind, request))
 
     def send_dataset(self, token: int, dataset) -> None:
         """A dataclass of arrays: its plain fields pickled, then each array's bytes as they lie
@@ -136,13 +140,26 @@ class TrainingProcesses:
             self._lent -= 1
         process.end()
 
-    def start_one_ahead(self, most: int) -> None:
+    def start_one_ahead(self, most: int, likely: Callable[[], ReadyFor | None] | None = None) -> None:
         """Start a process now, unless one is idle already or `most` exist, so that a training
-        about to start finds TensorFlow imported."""
+        about to start finds TensorFlow imported. `likely`, called only if a process starts,
+        gives the training most likely to come (a request and its data set) or None: the
+        process gets ready for it too."""
         with self._lock:
             if self._idle or self._lent >= most:
                 return
-        self.give_back(TrainingProcess(), lent=False)
+        process = TrainingProcess()
+        ready_for = likely() if likely is not None else None
+        if ready_for is not None:
+            # On a thread: the send waits while the new process imports TensorFlow (4 s).
+            threading.Thread(target=self._send_quietly, args=(process, *ready_for), daemon=True,
+                             name="playground-warm-up").start()
+        self.give_back(process, lent=False)
+
+    @staticmethod
+    def _send_quietly(process: TrainingProcess, request: TrainingRequest, dataset) -> None:
+        with contextlib.suppress(OSError):  # it died or ended meanwhile: no training will find it
+            process.send_training(request, dataset, kind="warm")
 
     def _end_if_still_idle(self, reference: weakref.ref, mark: Any) -> None:
         process = reference()

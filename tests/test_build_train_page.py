@@ -332,3 +332,45 @@ def test_a_hostile_link_leaves_the_default_network_and_says_why():
     assert "is not written as the playground writes layers" in app.warning[0].value
     assert "The default network is shown instead" in app.warning[0].value
     assert sidebar_status(app) == f"9 layers · {FAST_DEFAULT_PARAMETERS:,} parameters"
+
+
+class RecordingPool:
+    """Stands in for the server's training processes: keeps what a page asks them to get ready for."""
+
+    def __init__(self):
+        self.likely = []
+
+    def start_one_ahead(self, most, likely=None):
+        self.likely.append(likely() if likely is not None else None)
+
+
+def test_opening_the_page_gets_a_process_ready_for_what_train_would_train(small_data_dir, monkeypatch):
+    """Build & Train starts a training process ahead and has it trace the network on show, so
+    that the first batch after Train comes in a fraction of a second, not after 1-1.5 s."""
+    from pages.common import dataset
+    from playground import training, worker_pool
+    from playground.data import DATA_DIR_VARIABLE
+    from playground.worker import architecture
+
+    monkeypatch.setenv(DATA_DIR_VARIABLE, str(small_data_dir))
+    monkeypatch.setattr(training, "SEPARATE_PROCESS", True)
+    pool = RecordingPool()
+    monkeypatch.setattr(worker_pool, "_processes", pool)
+    dataset.clear()
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    assert pool.likely == [], "these squares are too few for the default 60,000 images: nothing to get ready"
+    widget(app.number_input, "Training images").set_value(2000).run()
+    request, data = pool.likely[-1]
+    assert request.settings.subset_size == 2000 and data is dataset("mnist"), "what the page shows now"
+    widget(app.selectbox, "Start from").set_value("Tutorial: Conv32 → Conv64 → Dense128").run()
+    request, _ = pool.likely[-1]
+    monkeypatch.setattr(training, "SEPARATE_PROCESS", False)  # train here: the pool is a stand-in
+    train_button(app).click().run(timeout=TRAINING_TIMEOUT)
+    job = app.session_state["training_job"]
+    assert request.architecture == architecture(job.model) and request.settings == job.settings
+    job.request_stop()
+    job.join(TRAINING_TIMEOUT)
+    dataset.clear()

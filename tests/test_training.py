@@ -89,6 +89,11 @@ def test_stop_ends_soon_and_continue_finishes(squares, separate_process):
     assert finished.state == "finished"
     assert [point["epoch"] for point in finished.epoch_points] == [1, 2]
     assert job.batches_done == batches_at_stop + 2 * 450, "the stopped epoch starts again"
+    positions = [point[0] for point in finished.batch_points]
+    assert positions == sorted(positions), "the chart draws the epoch that starts again once, not twice"
+    assert positions[-1] == pytest.approx(2.0)
+    moments = [moment.position for moment in finished.moments]
+    assert moments == sorted(set(moments)) and moments[-1] == 2.0
 
 
 def test_two_jobs_queue_and_keep_their_own_state(squares):

@@ -17,7 +17,7 @@ from playground.layers import make_layer
 from playground.model import build_model
 from playground.presets import preset
 from playground.settings import TrainingSettings
-from playground.training import PROCESS_GONE, TrainingJob
+from playground.training import PROCESS_GONE, TrainingJob, likely_request
 
 SETTINGS = TrainingSettings(epochs=2, batch_size=100, subset_size=2000, validation_split=0.1)
 WAIT_SECONDS = 120
@@ -238,3 +238,41 @@ def test_another_network_or_setting_gets_a_new_model_and_a_failure_keeps_none(sq
     connection = RecordingConnection()
     worker.train(broken, connection, {1: squares}, kept)
     assert connection.reports[-1][0] == "failed" and kept == []
+
+
+def test_a_warm_up_leaves_the_network_traced_for_the_training_that_follows(squares):
+    request = worker.model_request(build_model(dropout_stack(), seed=3), SETTINGS, 0, None, 1, None)
+    kept = []
+    worker.warm_up(request, {1: squares}, kept)
+    (ready,) = kept
+    assert ready.model.train_function is not None
+    result_of(request, squares, kept)
+    assert kept == [ready], "the training used the model the warm-up got ready"
+    worker.warm_up(replace(request, architecture="not a network"), {1: squares}, kept)
+    assert kept == [], "a warm-up that fails keeps nothing, and says nothing"
+
+
+def test_a_page_gets_a_process_ready_for_the_very_network_its_train_button_starts(squares, quick_pool,
+                                                                                  monkeypatch):
+    sent = []
+    original_send = Connection.send
+
+    def recording_send(connection, message):
+        sent.append(message)
+        return original_send(connection, message)
+
+    monkeypatch.setattr(Connection, "send", recording_send)
+    settings = TrainingSettings(epochs=1, batch_size=100, subset_size=500, validation_split=0.1)
+    quick_pool.idle_seconds = 60
+    likely = likely_request(lambda: (build_model(preset("Fast default")), squares, settings))
+    quick_pool.start_one_ahead(1, lambda: likely)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not any(message[0] == "warm" for message in sent) and time.monotonic() < deadline:
+        time.sleep(0.01)  # sent on a thread of its own: a learner takes longer to press Train
+    job = trained(build_model(preset("Fast default")), squares, True, settings)
+    kinds = [message[0] for message in sent if message[0] in ("dataset", "warm", "train")]
+    assert kinds == ["dataset", "warm", "train"]
+    warm, train = (message[1] for message in sent if message[0] in ("warm", "train"))
+    assert (warm.architecture, warm.settings, warm.dataset_token) == (
+        train.architecture, train.settings, train.dataset_token), "the process's kept model matches"
+    assert job.snapshot().state == "finished"
