@@ -1,6 +1,7 @@
 """Training in a process of its own (playground.worker, worker_pool): same results as on a thread, and a
 pool that lends, reuses and ends its processes."""
 
+import os
 import time
 from dataclasses import replace
 from multiprocessing.connection import Connection
@@ -276,3 +277,17 @@ def test_a_page_gets_a_process_ready_for_the_very_network_its_train_button_start
     assert (warm.architecture, warm.settings, warm.dataset_token) == (
         train.architecture, train.settings, train.dataset_token), "the process's kept model matches"
     assert job.snapshot().state == "finished"
+
+
+def test_a_training_process_yields_the_cores_to_the_server(squares, quick_pool):
+    """A click's answer comes before a training's next batch when the cores are short."""
+    process = quick_pool.borrow()
+    try:
+        server, training = (os.getpriority(os.PRIO_PROCESS, pid) for pid in (0, process.process.pid))
+        deadline = time.monotonic() + 10
+        while training == server and process.alive and time.monotonic() < deadline:
+            time.sleep(0.01)  # it lowers its priority as it starts
+            training = os.getpriority(os.PRIO_PROCESS, process.process.pid)
+        assert training == min(server + worker.TRAINING_NICENESS, 19)
+    finally:
+        quick_pool.discard(process)
