@@ -9,6 +9,10 @@ own threads need to answer clicks.
 The server's side, the pool of processes that jobs borrow, is playground.worker_pool. A job
 sends its process the model as plain data (its architecture, weights and optimizer state),
 and relays the run's reports (playground.fitting) into its own buffer.
+
+A process keeps the last model it trained, its training step traced, for the next request
+with the same network, settings and data set (`ReadyModel`): in a class, that is most of
+them. A page can have a process get ready for what its Train button would start (`warm_up`).
 """
 
 from __future__ import annotations
