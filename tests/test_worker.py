@@ -241,14 +241,27 @@ def test_another_network_or_setting_gets_a_new_model_and_a_failure_keeps_none(sq
     assert connection.reports[-1][0] == "failed" and kept == []
 
 
-def test_a_warm_up_leaves_the_network_traced_for_the_training_that_follows(squares):
+def test_a_warm_up_leaves_the_network_traced_for_the_training_that_follows(squares, monkeypatch):
+    # Python runs a training step's code only while TensorFlow traces it (Keras 3's TensorFlow
+    # trainer; private): each call here is one trace.
+    from keras.src.backend.tensorflow.trainer import TensorFlowTrainer
+
+    traces, original_step = [], TensorFlowTrainer.train_step
+
+    def counted_step(self, data):
+        traces.append(data)
+        return original_step(self, data)
+
+    monkeypatch.setattr(TensorFlowTrainer, "train_step", counted_step)
     request = worker.model_request(build_model(dropout_stack(), seed=3), SETTINGS, 0, None, 1, None)
     kept = []
     worker.warm_up(request, {1: squares}, kept)
     (ready,) = kept
-    assert ready.model.train_function is not None
+    assert traces, "the warm-up traced the training step"
+    traced = len(traces)
     result_of(request, squares, kept)
     assert kept == [ready], "the training used the model the warm-up got ready"
+    assert len(traces) == traced, "the warm-up's one batch traced the very step the training runs"
     worker.warm_up(replace(request, architecture="not a network"), {1: squares}, kept)
     assert kept == [], "a warm-up that fails keeps nothing, and says nothing"
 
