@@ -48,6 +48,20 @@ def quick_pool(monkeypatch):
     pool.end_all_idle()
 
 
+@pytest.fixture
+def sent(monkeypatch) -> list:
+    """Every message the server's side sends to a training process, from now on."""
+    messages = []
+    original_send = Connection.send
+
+    def recording_send(connection, message):
+        messages.append(message)
+        return original_send(connection, message)
+
+    monkeypatch.setattr(Connection, "send", recording_send)
+    return messages
+
+
 def test_a_process_trains_what_a_thread_trains(squares):
     """Same model, data and settings: the same test result, weights and moments, up to the
     float rounding that differs between two processes' kernels."""
@@ -136,15 +150,7 @@ def test_a_process_that_dies_fails_its_job_in_one_line_and_the_next_job_trains(s
     trained(build_model(preset("Fast default")), squares, True)
 
 
-def test_an_idle_process_ends_and_a_data_set_is_sent_once(squares, quick_pool, monkeypatch):
-    sent = []
-    original_send = Connection.send
-
-    def recording_send(connection, message):
-        sent.append(message)
-        return original_send(connection, message)
-
-    monkeypatch.setattr(Connection, "send", recording_send)
+def test_an_idle_process_ends_and_a_data_set_is_sent_once(squares, quick_pool, sent):
     settings = TrainingSettings(epochs=1, batch_size=100, subset_size=500, validation_split=0.1)
     trained(build_model(preset("Fast default")), squares, True, settings)
     trained(build_model(preset("Fast default")), squares, True, settings)
@@ -266,16 +272,7 @@ def test_a_warm_up_leaves_the_network_traced_for_the_training_that_follows(squar
     assert kept == [], "a warm-up that fails keeps nothing, and says nothing"
 
 
-def test_a_page_gets_a_process_ready_for_the_very_network_its_train_button_starts(squares, quick_pool,
-                                                                                  monkeypatch):
-    sent = []
-    original_send = Connection.send
-
-    def recording_send(connection, message):
-        sent.append(message)
-        return original_send(connection, message)
-
-    monkeypatch.setattr(Connection, "send", recording_send)
+def test_a_page_gets_a_process_ready_for_the_very_network_its_train_button_starts(squares, quick_pool, sent):
     settings = TrainingSettings(epochs=1, batch_size=100, subset_size=500, validation_split=0.1)
     quick_pool.idle_seconds = 60
     likely = likely_request(lambda: (build_model(preset("Fast default")), squares, settings))
