@@ -50,9 +50,9 @@ from playground.transfer import (
     unfreeze_for_fine_tuning,
 )
 
-# Session state a reloaded tab gets back with its training (pages/reload.py).
 # What a user's stack, data or base can make Train refuse, with a message saying why.
 TRAINING_REFUSALS = (ValueError, StackError, DataUnavailableError, DataFormatError, BaseUnavailableError)
+# Session state a reloaded tab gets back with its training (pages/reload.py).
 KEPT_ACROSS_RELOAD = ("builder_layers", "builder_next_uid", "builder_preset", SETTINGS_KEY, "transfer_base",
                       "training_stack", "training_dataset", "training_base")
 
