@@ -121,9 +121,19 @@ def _source_indices(layers: list[keras.layers.Layer]) -> list[tuple[int, ...]]:
 
 
 def conv_kernels(model: keras.Model) -> list[tuple[str, np.ndarray]]:
-    """(name, kernel of shape (height, width, in channels, filters)) for each Conv2D layer."""
-    return [(layer.name, np.asarray(layer.kernel)) for layer in model.layers
+    """(name, kernel of shape (height, width, in channels, filters)) for each Conv2D layer, in
+    order, nested models' included: an upload wrapped whole behind a Reshape, a Flatten or a
+    Rescaling, as the upload advice says (playground.uploads), keeps its convolutions inside."""
+    return [(layer.name, np.asarray(layer.kernel)) for layer in flat_layers(model)
             if isinstance(layer, keras.layers.Conv2D)]
+
+
+def flat_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """The model's layers in order, each nested model replaced by its own layers."""
+    layers = []
+    for layer in model.layers:
+        layers.extend(flat_layers(layer) if isinstance(layer, keras.Model) else [layer])
+    return layers
 
 
 def tile(maps: np.ndarray, columns: int | None = None, gap: int = 1) -> np.ndarray:

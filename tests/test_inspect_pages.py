@@ -12,7 +12,7 @@ from conftest import ROOT
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 from test_app import APP, TIMEOUT, run_like_a_started_server  # noqa: F401 - an autouse fixture
-from test_inspection import STACK_WITH_EVERYTHING, nested_upload
+from test_inspection import STACK_WITH_EVERYTHING, nested_upload, wrapped_cnn
 
 from playground.model import Classifier, build_model
 from playground.presets import PRESETS, preset
@@ -113,6 +113,16 @@ def test_a_nested_upload_shows_its_reshaped_image_as_a_map():
     assert len(layer_headings(app)) == 2
     captions = image_captions(app)
     assert any(caption.startswith("1 map of 28×28, scaled") for caption in captions), captions
+
+
+def test_the_filters_of_a_wrapped_upload_are_shown():
+    """The upload advice wraps a model whole; its filters stay inside, and Inspect finds them."""
+    digit = np.random.default_rng(0).random((28, 28, 1)).astype(np.float32)
+    classifier = Classifier(wrapped_cnn(), "Uploaded model", tuple("0123456789"))
+    app = open_page(INSPECT, classifier, last_digit=digit)
+    assert not app.error
+    assert not any("no convolution layers" in item.value for item in app.info)
+    assert any(item.value.startswith("**inner_conv**: its 6 kernels of 3×3") for item in app.markdown)
 
 
 def test_inspect_converts_an_uploaded_photo_of_a_digit(default_classifier):

@@ -211,6 +211,24 @@ def nested_upload() -> keras.Model:
     return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Reshape((28, 28)), inner])
 
 
+def wrapped_cnn() -> keras.Model:
+    """A notebook's CNN for 28 × 28 × 1 images that wants 28 × 28 ones, wrapped whole."""
+    inner = keras.Sequential([keras.Input((28, 28)), keras.layers.Reshape((28, 28, 1)),
+                              keras.layers.Conv2D(6, 3, name="inner_conv"), keras.layers.MaxPooling2D(),
+                              keras.layers.Conv2D(4, 3, name="inner_conv_2"), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Reshape((28, 28)), inner])
+
+
+def test_the_kernels_of_a_wrapped_model_are_found_inside_it():
+    model = wrapped_cnn()
+    inner = model.layers[-1]
+    kernels = conv_kernels(model)
+    assert [name for name, _ in kernels] == ["inner_conv", "inner_conv_2"]
+    np.testing.assert_array_equal(kernels[0][1], np.asarray(inner.get_layer("inner_conv").kernel))
+    assert kernels[1][1].shape == (3, 3, 6, 4)
+
+
 def test_a_two_dimensional_output_is_one_map():
     image = RNG.random((28, 28, 1)).astype(np.float32)
     probe = ActivationProbe(nested_upload())
