@@ -3,7 +3,8 @@
 `ActivationProbe` builds one multi-output model per trained model (not per rerun) and
 returns all layers' outputs for an input with a single call. Works for any functional or
 called Sequential model, including BatchNormalization, Dropout (inactive at inference)
-and GlobalAveragePooling2D.
+and GlobalAveragePooling2D. A Sequential model that wraps Sequential models is shown with
+their layers laid out in one chain.
 """
 
 from __future__ import annotations
@@ -91,10 +92,15 @@ class ActivationProbe:
     def __init__(self, model: keras.Model):
         if not model.built or not getattr(model, "inputs", None):
             raise ValueError("The model must be built and called once before it can be inspected.")
-        self.layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-        inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-        self.probe = keras.Model(inputs, [layer.output for layer in self.layers])
-        self.sources = _source_indices(self.layers)
+        chain = sequential_chain(model)
+        if chain is not None:
+            self.layers, self.probe = chain, _chain_probe(model, chain)
+            self.sources = [(index - 1,) for index in range(len(chain))]  # the first reads MODEL_INPUT
+        else:
+            self.layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+            inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+            self.probe = keras.Model(inputs, [layer.output for layer in self.layers])
+            self.sources = _source_indices(self.layers)
         self._lock = threading.Lock()
 
     def activations(self, image: np.ndarray) -> list[LayerActivation]:
@@ -105,6 +111,34 @@ class ActivationProbe:
             outputs = [outputs]
         return [LayerActivation(layer.name, type(layer).__name__, np.asarray(output)[0])
                 for layer, output in zip(self.layers, outputs, strict=True)]
+
+
+def sequential_chain(model: keras.Model) -> list[keras.layers.Layer] | None:
+    """The layers of a Sequential model that holds Sequential models (an upload wrapped whole,
+    as the upload advice says), each nested one laid out flat; None for any other model.
+    Inspect then shows the wrapped network's own layers, not one box for all of them."""
+    if not isinstance(model, keras.Sequential) or not any(
+            isinstance(layer, keras.Sequential) for layer in model.layers):
+        return None
+    return _laid_out(model.layers)
+
+
+def _laid_out(layers: list[keras.layers.Layer]) -> list[keras.layers.Layer]:
+    chain = []
+    for layer in layers:
+        chain.extend(_laid_out(layer.layers) if isinstance(layer, keras.Sequential) else [layer])
+    return chain
+
+
+def _chain_probe(model: keras.Model, chain: list[keras.layers.Layer]) -> keras.Model:
+    """A model of the same layers (the same weights), called one after another from a new
+    input, with every layer's output as an output."""
+    tensor = inputs = keras.Input(model.inputs[0].shape[1:], dtype=model.inputs[0].dtype)
+    outputs = []
+    for layer in chain:
+        tensor = layer(tensor)
+        outputs.append(tensor)
+    return keras.Model(inputs, outputs)
 
 
 def _source_indices(layers: list[keras.layers.Layer]) -> list[tuple[int, ...]]:

@@ -110,7 +110,7 @@ def test_a_nested_upload_shows_its_reshaped_image_as_a_map():
     classifier = Classifier(nested_upload(), "Uploaded model", tuple("0123456789"))
     app = open_page(INSPECT, classifier, last_digit=digit)
     assert not app.error
-    assert len(layer_headings(app)) == 2
+    assert len(layer_headings(app)) == 3  # the Reshape, and the wrapped model's Flatten and Dense
     captions = image_captions(app)
     assert any(caption.startswith("1 map of 28×28, scaled") for caption in captions), captions
 
@@ -123,6 +123,7 @@ def test_the_filters_of_a_wrapped_upload_are_shown():
     assert not app.error
     assert not any("no convolution layers" in item.value for item in app.info)
     assert any(item.value.startswith("**inner_conv**: its 6 kernels of 3×3") for item in app.markdown)
+    assert len(layer_headings(app)) == 7  # the wrapping Reshape, then each of the wrapped model's layers
 
 
 def test_inspect_converts_an_uploaded_photo_of_a_digit(default_classifier):

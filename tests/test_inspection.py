@@ -233,8 +233,23 @@ def test_a_two_dimensional_output_is_one_map():
     image = RNG.random((28, 28, 1)).astype(np.float32)
     probe = ActivationProbe(nested_upload())
     views = layer_views(image, probe.activations(image), probe.sources)
-    assert [view.kind for view in views] == ["maps", "probabilities"]
+    assert [view.kind for view in views] == ["maps", "flatten", "probabilities"]
     np.testing.assert_array_equal(views[0].activation.values, image[..., 0])
+
+
+def test_a_wrapped_cnn_is_inspected_layer_by_layer():
+    model = wrapped_cnn()
+    image = RNG.random((28, 28, 1)).astype(np.float32)
+    probe = ActivationProbe(model)
+    activations = probe.activations(image)
+    assert [activation.kind for activation in activations] == [
+        "Reshape", "Reshape", "Conv2D", "MaxPooling2D", "Conv2D", "Flatten", "Dense"]
+    inner_conv = model.layers[-1].get_layer("inner_conv")
+    expected = np.asarray(inner_conv(image.reshape(1, 28, 28, 1)))[0]
+    np.testing.assert_allclose(activations[2].values, expected, atol=1e-6)
+    np.testing.assert_allclose(activations[-1].values, np.asarray(model(image[np.newaxis]))[0], atol=1e-6)
+    views = layer_views(image, activations, probe.sources)
+    assert views[3].kind == "pooled" and views[3].source is activations[2]
 
 
 def test_a_classifier_builds_its_probe_once():
