@@ -42,6 +42,15 @@ def interval_mean(mean_now: float, count_now: int, mean_before: float, count_bef
     return (mean_now * count_now - mean_before * count_before) / (count_now - count_before)
 
 
+def attach_training_state(model: keras.Model) -> None:
+    """Give the model's variables their values of the moment, inside an epoch. On JAX, fit
+    keeps them in its own state and empties the variables until the epoch ends; Keras'
+    callbacks put them back (`jax_state_sync`) when they read `self.model`. Done only when a
+    value is read: each time costs the next batch a new gathering of that state."""
+    if keras.backend.backend() == "jax":
+        model.jax_state_sync()
+
+
 class StreamingCallback(keras.callbacks.Callback):
     """Reports metrics, stops fit within one batch when asked, and measures each epoch on the
     validation images.
@@ -157,6 +166,7 @@ class TrainingRun:
         """Keep the first layer's weights before `batch` of `epoch`, or at its end (batch None)."""
         if self.moments is None or (batch is not None and not self.moments.wants(epoch, batch)):
             return
+        attach_training_state(self.model)
         if batch is None:
             self.moments.after_epoch(epoch)
         else:
