@@ -10,6 +10,7 @@ their layers laid out in one chain.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import keras
@@ -120,14 +121,8 @@ def sequential_chain(model: keras.Model) -> list[keras.layers.Layer] | None:
     if not isinstance(model, keras.Sequential) or not any(
             isinstance(layer, keras.Sequential) for layer in model.layers):
         return None
-    return _laid_out(model.layers)
-
-
-def _laid_out(layers: list[keras.layers.Layer]) -> list[keras.layers.Layer]:
-    chain = []
-    for layer in layers:
-        chain.extend(_laid_out(layer.layers) if isinstance(layer, keras.Sequential) else [layer])
-    return chain
+    return [layer for layer in all_layers(model, into=keras.Sequential)
+            if not isinstance(layer, (keras.Sequential, keras.layers.InputLayer))]
 
 
 def _chain_probe(model: keras.Model, chain: list[keras.layers.Layer]) -> keras.Model:
@@ -158,16 +153,16 @@ def conv_kernels(model: keras.Model) -> list[tuple[str, np.ndarray]]:
     """(name, kernel of shape (height, width, in channels, filters)) for each Conv2D layer, in
     order, nested models' included: an upload wrapped whole behind a Reshape, a Flatten or a
     Rescaling, as the upload advice says (playground.uploads), keeps its convolutions inside."""
-    return [(layer.name, np.asarray(layer.kernel)) for layer in flat_layers(model)
+    return [(layer.name, np.asarray(layer.kernel)) for layer in all_layers(model)
             if isinstance(layer, keras.layers.Conv2D)]
 
 
-def flat_layers(model: keras.Model) -> list[keras.layers.Layer]:
-    """The model's layers in order, each nested model replaced by its own layers."""
-    layers = []
+def all_layers(model: keras.Model, into: type = keras.Model) -> Iterator[keras.layers.Layer]:
+    """Every layer in order, each nested model of type `into` followed by its own layers."""
     for layer in model.layers:
-        layers.extend(flat_layers(layer) if isinstance(layer, keras.Model) else [layer])
-    return layers
+        yield layer
+        if isinstance(layer, into):
+            yield from all_layers(layer, into)
 
 
 def tile(maps: np.ndarray, columns: int | None = None, gap: int = 1) -> np.ndarray:

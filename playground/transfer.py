@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from playground.inspection import all_layers
 from playground.layers import layer_names, trace_shapes
 from playground.model import add_layers, copy_model
 
@@ -86,17 +87,9 @@ def unfreeze_for_fine_tuning(model: keras.Model) -> None:
     """Every layer trainable again, but batch norm (its statistics stay those of the base's
     own training data, as the Keras transfer-learning guide advises) and the fixed
     preprocessing. A nested ImageNet network is set trainable first, then its layers."""
-    for layer in _all_layers(model):
+    for layer in all_layers(model):
         layer.trainable = not isinstance(layer, keras.layers.BatchNormalization) and layer.name not in FIXED
 
-
-
-def _all_layers(model: keras.Model):
-    """Every layer, a nested model before its own layers."""
-    for layer in model.layers:
-        yield layer
-        if isinstance(layer, keras.Model):
-            yield from _all_layers(layer)
 
 
 def transfer_model(base: keras.Model, head_stack: list[dict], num_classes: int = 10,
@@ -160,6 +153,6 @@ def imagenet_base_summary(name: str) -> tuple[tuple[int, ...], int, int]:
     a random-weights copy built once: the builder shows them on every rerun without loading
     any weights."""
     base = imagenet_base(name, weights=None)
-    largest = max(int(np.prod(layer.output.shape[1:])) for layer in _all_layers(base)
+    largest = max(int(np.prod(layer.output.shape[1:])) for layer in all_layers(base)
                   if not isinstance(layer, (keras.Model, keras.layers.InputLayer)))
     return tuple(base.output.shape[1:]), int(base.count_params()), largest
