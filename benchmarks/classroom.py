@@ -16,6 +16,10 @@ clicking on Inspect (the "Which pixels mattered?" toggle, which reruns the page)
   each round, once its sessions closed and its training process ended, against all four and
   against the first round;
 - server CPU per trivial click (Clear on an empty canvas) on the fresh server and at the end;
+- the machine's pace: the training seconds of one learner training alone, before the rounds
+  and after them, and in each round the range of the learners' own training seconds. This
+  machine's speed swings by about a third from one half hour to the next, and a round's time
+  moves with it;
 - Draw's mouse-up → "Prediction:" median with nobody training, timed by the page itself (and,
   for comparison, as Playwright sees it, up to 100 ms late).
 With --replicas 2 or more, the learners go through nginx (deploy/replicas.py) and it also
@@ -208,15 +212,26 @@ def learner_ready_to_train(browser, url: str):
     return context, page
 
 
-def warm_up(browser, url: str) -> None:
-    """Run, once, each kind of work the rounds run: a training, and the watcher's toggle."""
+def training_seconds_shown(page) -> float:
+    """The "Training time" a finished run's page shows (fit only, evaluation excluded)."""
+    metric = page.get_by_test_id("stMetric").filter(has_text="Training time")
+    return float(metric.get_by_test_id("stMetricValue").inner_text().removesuffix(" s"))
+
+
+def lone_training(browser, url: str, then_inspect: bool = False) -> float:
+    """One learner trains the default with nobody else on the server: its training seconds,
+    the machine's pace at that moment (it swings by a third from one half hour to the next).
+    `then_inspect`: also run the watcher's toggle once (the warm-up before the rounds)."""
     context, page = learner_ready_to_train(browser, url)
     press(page, "Train")
     page.get_by_text("Test accuracy").wait_for(timeout=RESULT_TIMEOUT_SECONDS * 1000)
-    go(page, "Inspect")
-    open_test_image(page)
-    toggle_response_seconds(page)
+    seconds = training_seconds_shown(page)
+    if then_inspect:
+        go(page, "Inspect")
+        open_test_image(page)
+        toggle_response_seconds(page)
     context.close()
+    return seconds
 
 
 def toggle_response_seconds(page) -> float:
@@ -321,7 +336,9 @@ def classroom(browser, url: str, learners: int, memory: MemoryWatch, pids: list[
               "server_cpu": server_cpu_seconds(pids) - server_before,
               "browser_cpu": browsers.total() - browsers_before,
               "watcher_cpu": browsers.total(watcher_renderers) - watcher_before,
-              "seconds": time.perf_counter() - started}
+              "seconds": time.perf_counter() - started,
+              "training_seconds": ([training_seconds_shown(page) for _, page in pages]
+                                   if len(finished) == learners else [])}
     browsers.close()
     for context, _ in pages:
         context.close()
@@ -387,7 +404,9 @@ def main() -> None:
             shared = memory_once_closed(browser, url, memory)
             print(f"with every shared resource loaded (ResNet50, the default model, MNIST) and no session "
                   f"open: {shared:,.0f} MB")
-            warm_up(browser, url)
+            lone_at_start = lone_training(browser, url, then_inspect=True)
+            print(f"a lone training of the default, nobody else on the server: {lone_at_start:.1f} s "
+                  "(the machine's pace now)")
             warm = memory_once_closed(browser, url, memory)
             print(f"warm: once a training and 'Which pixels mattered?' have run, their session "
                   f"closed: {warm:,.0f} MB")
@@ -403,6 +422,9 @@ def main() -> None:
                       f"{result['training_peak']:,.0f} MB; {result['resident_sum_peak']:,.0f} MB counting "
                       f"shared libraries twice), {result['per_session']:,.0f} MB per session")
                 seconds = result["seconds"]
+                if result["training_seconds"]:
+                    print(f"    each learner's training took {min(result['training_seconds']):.1f}–"
+                          f"{max(result['training_seconds']):.1f} s (a lone one: {lone_at_start:.1f} s)")
                 print(f"    CPU over those {seconds:.0f} s (2 cores: {2 * seconds:.0f} CPU s): server "
                       f"{result['server_cpu']:.0f} s, Chromium {result['browser_cpu']:.0f} s (of which the "
                       f"watcher's page {result['watcher_cpu']:.0f} s)")
@@ -414,6 +436,8 @@ def main() -> None:
                       f"against the first round {after - after_first:+,.0f} MB")
             print(f"trainings in all: {sum(arguments.learners)}")
             print(f"trivial click at the end: {trivial_click_cpu(browser, url, pids):.3f} s of server CPU")
+            print(f"a lone training at the end: {lone_training(browser, url):.1f} s "
+                  f"(at the start: {lone_at_start:.1f} s)")
             in_page, from_playwright = draw_latency_ms(browser, url)
             print(f"Draw, mouse-up to the frame that draws 'Prediction:', timed in the page "
                   f"(n={len(in_page)}): "
