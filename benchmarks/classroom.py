@@ -218,20 +218,23 @@ def training_seconds_shown(page) -> float:
     return float(metric.get_by_test_id("stMetricValue").inner_text().removesuffix(" s"))
 
 
-def lone_training(browser, url: str, then_inspect: bool = False) -> float:
+def lone_training(browser, url: str) -> float:
     """One learner trains the default with nobody else on the server: its training seconds,
-    the machine's pace at that moment (it swings by a third from one half hour to the next).
-    `then_inspect`: also run the watcher's toggle once (the warm-up before the rounds)."""
+    the machine's pace at that moment (it swings by a third from one half hour to the next)."""
     context, page = learner_ready_to_train(browser, url)
     press(page, "Train")
     page.get_by_text("Test accuracy").wait_for(timeout=RESULT_TIMEOUT_SECONDS * 1000)
     seconds = training_seconds_shown(page)
-    if then_inspect:
-        go(page, "Inspect")
-        open_test_image(page)
-        toggle_response_seconds(page)
     context.close()
     return seconds
+
+
+def toggle_once(browser, url: str) -> None:
+    """The watcher's click once, in a session of its own, so that its gradient runtime is loaded."""
+    context, page = new_page(browser, url, "inspect")
+    open_test_image(page)
+    toggle_response_seconds(page)
+    context.close()
 
 
 def toggle_response_seconds(page) -> float:
@@ -404,9 +407,10 @@ def main() -> None:
             shared = memory_once_closed(browser, url, memory)
             print(f"with every shared resource loaded (ResNet50, the default model, MNIST) and no session "
                   f"open: {shared:,.0f} MB")
-            lone_at_start = lone_training(browser, url, then_inspect=True)
+            lone_at_start = lone_training(browser, url)
             print(f"a lone training of the default, nobody else on the server: {lone_at_start:.1f} s "
                   "(the machine's pace now)")
+            toggle_once(browser, url)
             warm = memory_once_closed(browser, url, memory)
             print(f"warm: once a training and 'Which pixels mattered?' have run, their session "
                   f"closed: {warm:,.0f} MB")

@@ -91,7 +91,6 @@ def unfreeze_for_fine_tuning(model: keras.Model) -> None:
         layer.trainable = not isinstance(layer, keras.layers.BatchNormalization) and layer.name not in FIXED
 
 
-
 def transfer_model(base: keras.Model, head_stack: list[dict], num_classes: int = 10,
                    seed: int = 0) -> keras.Model:
     """`base`, frozen, with the head stack on its output; the head's layers are named head_…"""
