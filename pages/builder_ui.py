@@ -12,6 +12,7 @@ import streamlit as st
 from playground.costs import layer_costs
 from playground.layers import (
     LAYER_TYPES,
+    MAX_LAYERS,
     TYPE_TITLES,
     LayerSpecError,
     StackError,
@@ -66,6 +67,8 @@ def remove_layer(index: int) -> None:
 
 
 def add_layer() -> None:
+    if len(st.session_state.builder_layers) >= MAX_LAYERS:  # a click that raced the button's disabling
+        return
     layer_type = st.session_state.builder_new_layer
     st.session_state.builder_layers.append({"uid": new_uid(), "spec": make_layer(layer_type)})
 
@@ -189,8 +192,10 @@ def sidebar_builder(input_shape, apply_setup, batch_size: int, frozen_params: in
             layer_editor(index, item, infos, costs, error, batch_size)
         add_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
         add_column.selectbox("New layer", list(LAYER_TYPES), key="builder_new_layer", format_func=type_title)
-        button_column.button("", icon=":material/add:", help="Add this layer at the end",
-                             on_click=add_layer, key="builder_add")
+        full = len(stack) >= MAX_LAYERS
+        button_column.button("", icon=":material/add:", on_click=add_layer, key="builder_add", disabled=full,
+                             help=f"The stack has the most layers it may have, {MAX_LAYERS}" if full
+                             else "Add this layer at the end")
         if error is not None:
             st.error(str(error))
         elif frozen_params is None:

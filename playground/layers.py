@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "elu", "gelu", "leaky_relu", "swish", "linear")
 PADDINGS = ("valid", "same")
-
-
+# The most layers a stack may have: the builder stops adding there, and a link with more is refused.
+MAX_LAYERS = 40
 
 @dataclass(frozen=True)
 class Setting:
@@ -73,7 +73,6 @@ LAYER_TYPES: dict[str, dict[str, Setting]] = {
 }
 SPATIAL_TYPES = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "ResidualBlock")
 TYPE_TITLES = {"ResidualBlock": "Residual block"}  # how the pages name a type; others by their Keras name
-
 
 
 class LayerSpecError(ValueError):
@@ -188,6 +187,9 @@ def trace_shapes(stack: list[dict], input_shape=(28, 28, 1), num_classes: int = 
     if not stack:
         raise StackError(None, "The stack is empty: add layers, ending with Dense with "
                                f"{num_classes} units, or pick a preset.")
+    if len(stack) > MAX_LAYERS:
+        raise StackError(MAX_LAYERS, f"The stack has {len(stack)} layers; the playground takes at most "
+                                     f"{MAX_LAYERS}. Remove some.")
     infos, error = trace_partial(stack, input_shape)
     if error is not None:
         raise error

@@ -6,7 +6,8 @@ without loading TensorFlow.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+import numbers
+from dataclasses import dataclass, fields, replace
 
 # With fewer batches than this per epoch, batch norm's moving averages lag the weights
 # (see playground.batchnorm); above it they have caught up, and the recalibration is skipped.
@@ -53,6 +54,9 @@ class TrainingSettings:
 
     def checked(self, available: int) -> TrainingSettings:
         """These settings if they can work on `available` training images, else ValueError."""
+        problems = _wrong_types(self)
+        if problems:  # a link or a file gave text, a fraction or a bool where a number belongs
+            raise ValueError("Cannot train: " + "; ".join(problems) + ".")
         problems = [*_outside("epochs", self.epochs, EPOCHS_RANGE),
                     *_outside("batch size", self.batch_size, BATCH_SIZE_RANGE)]
         if self.optimizer not in OPTIMIZERS:
@@ -69,6 +73,32 @@ class TrainingSettings:
         if problems:
             raise ValueError("Cannot train: " + "; ".join(problems) + ".")
         return replace(self, subset_size=subset)
+
+
+def _wrong_types(settings: TrainingSettings) -> list[str]:
+    """A problem for each setting whose value is not of its kind: a whole number where the
+    field is an int (a Streamlit number widget made with an int raises on a float), a finite
+    number where it is a float, a name where it is a str."""
+    problems = []
+    for field in fields(settings):
+        value, kind, name = getattr(settings, field.name), field.type, field.name.replace("_", " ")
+        if value is None and "None" in kind:
+            continue
+        if kind.startswith("int") and not _whole(value):
+            problems.append(f"{name} must be a whole number, not {value!r}")
+        elif kind == "float" and not _finite(value):
+            problems.append(f"{name} must be a finite number, not {value!r}")
+        elif kind in ("str", "bool") and type(value).__name__ != kind:
+            problems.append(f"{name} must be a {'name' if kind == 'str' else 'yes or no'}, not {value!r}")
+    return problems
+
+
+def _whole(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _finite(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _outside(name: str, value: float, bounds: tuple[float, float]) -> list[str]:

@@ -18,11 +18,10 @@ import math
 import re
 
 from playground.data import DATASETS
-from playground.layers import LAYER_TYPES, LayerSpecError, StackError, make_layer, trace_shapes
+from playground.layers import LAYER_TYPES, MAX_LAYERS, LayerSpecError, StackError, make_layer, trace_shapes
 from playground.settings import TrainingSettings
 
 MAX_LINK_CHARACTERS = 2_000  # a network at the builder's limits fits well within this
-MAX_LAYERS = 40
 TYPE_CODES = {"Conv2D": "c", "MaxPooling2D": "p", "AveragePooling2D": "a", "BatchNormalization": "b",
               "Dropout": "o", "Flatten": "f", "GlobalAveragePooling2D": "g", "Dense": "d",
               "Activation": "t", "ResidualBlock": "r"}

@@ -25,6 +25,7 @@ import keras
 import numpy as np
 
 from playground.costs import PARAMETER_BUDGET
+from playground.data import DATASETS
 
 MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024  # all of a model's files together, once unpacked
 MAX_ARCHIVE_ENTRIES = 100
@@ -68,7 +69,23 @@ def load_uploaded_model(raw: bytes, input_shapes=((28, 28, 1), (32, 32, 3)),
     refuse_code(config)
     model = _load(raw, suffix)
     check_fit(model, _nearest_shape(tuple(model.input_shape[1:]), input_shapes), num_classes)
-    return UploadedModel(model, dataset, adapt_rescaling(model))
+    dataset, notes = _checked_dataset(dataset, tuple(model.input_shape[1:]))
+    return UploadedModel(model, dataset, notes + adapt_rescaling(model))
+
+
+def _checked_dataset(named, input_shape: tuple) -> tuple[str | None, list[str]]:
+    """The data set the file's playground.json names, if the playground has it and the model
+    takes its images; else None (the page's Data set setting decides), with a note saying why.
+    Anyone can edit that file, and other versions may name data sets this one lacks."""
+    if named is None:
+        return None, []
+    if not isinstance(named, str) or named not in DATASETS:
+        return None, [f"Its {METADATA_ENTRY} names the data set {repr(named)[:40]}, which this playground "
+                      "does not have; the Data set setting gives its classes instead."]
+    if tuple(DATASETS[named]["image_shape"]) != input_shape:
+        return None, [f"Its {METADATA_ENTRY} names {DATASETS[named]['title']}, whose images the model does "
+                      "not take; the Data set setting gives its classes instead."]
+    return named, []
 
 
 def _check_keras_archive(raw: bytes) -> tuple[dict, str | None]:

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from test_app import APP, TIMEOUT, run_like_a_started_server  # noqa: F401 - an autouse fixture
 
 from playground.model import build_model, model_bytes
-from playground.presets import preset
+from playground.presets import FAST_DEFAULT_TRAINING, preset
 
 PAGE = "pages/build_train.py"
 # Conv 24 (5·5·1·24 + 24), BN 4·24, conv 32 (3·3·24·32 + 32), BN 4·32, dense 128 on 5·5·32, dense 10
@@ -177,6 +177,17 @@ def test_an_uploaded_fashion_model_gets_fashion_class_names(page):
     assert any("Fashion-MNIST's classes (as its file says)" in message.value for message in page.success)
 
 
+def test_a_file_naming_a_data_set_the_playground_lacks_is_loaded_with_a_note(page):
+    from test_uploads import with_metadata
+
+    model = build_model(preset("Blog: Dense-only baseline"))
+    raw = with_metadata(model_bytes(model), {"dataset": "imagenet"})
+    page.file_uploader(key="model_upload").upload("elsewhere.keras", raw).run()
+    assert not page.exception, page.exception
+    assert any("from the Data set setting above" in message.value for message in page.success)
+    assert any("which this playground does not have" in message.value for message in page.info)
+
+
 def test_uploading_a_broken_file_says_which_and_why(page):
     page.file_uploader(key="model_upload").upload("notes.keras", b"not a model").run()
     assert page.error[0].value.startswith("notes\\.keras: This is not a Keras model file")
@@ -332,6 +343,19 @@ def test_a_hostile_link_leaves_the_default_network_and_says_why():
     assert "is not written as the playground writes layers" in app.warning[0].value
     assert "The default network is shown instead" in app.warning[0].value
     assert sidebar_status(app) == f"9 layers · {FAST_DEFAULT_PARAMETERS:,} parameters"
+
+
+def test_a_link_with_a_fraction_of_an_epoch_is_refused_and_the_page_keeps_working():
+    """The Epochs widget is made with an int: a float from a link raised on every rerun."""
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.query_params.update({"net": "f~d-u10-asoftmax", "ep": "2.5"})
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    assert "epochs must be a whole number, not 2.5" in app.warning[0].value
+    widget(app.number_input, "Batch size").set_value(64).run()
+    assert not app.exception, app.exception
+    assert widget(app.number_input, "Epochs").value == FAST_DEFAULT_TRAINING["epochs"]
 
 
 class RecordingPool:

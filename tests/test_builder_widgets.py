@@ -82,3 +82,28 @@ def test_the_training_settings_offer_what_the_settings_accept(every_layer_type):
     assert main_widget(app.number_input, "Training images").max == DATASETS["mnist"]["train_images"]
     # and the bounds are what the product promises
     assert EPOCHS_RANGE == (1, 100) and BATCH_SIZE_RANGE == (1, 4096) and VALIDATION_SPLIT_RANGE == (0.0, 0.5)
+
+
+def test_the_builder_stops_at_the_layer_limit_that_links_keep():
+    from playground.layers import MAX_LAYERS
+    from playground.share import link_params, open_link
+
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.run()
+    app.session_state["builder_layers"] = [{"uid": 100 + index, "spec": make_layer("BatchNormalization")}
+                                           for index in range(MAX_LAYERS - 2)]
+    app.session_state["builder_next_uid"] = 100 + MAX_LAYERS
+    app.session_state["builder_preset"] = "Empty stack"
+    app.switch_page(PAGE).run()
+    for _ in range(2):
+        add = next(button for button in app.sidebar.button if button.key == "builder_add")
+        assert not add.disabled
+        add.click().run()
+    add = next(button for button in app.sidebar.button if button.key == "builder_add")
+    assert not app.exception, app.exception
+    assert len(app.session_state["builder_layers"]) == MAX_LAYERS
+    assert add.disabled
+    # the largest stack the builder makes travels in a link
+    stack = [item["spec"] for item in app.session_state["builder_layers"]]
+    stack[-2:] = [make_layer("Flatten"), make_layer("Dense", units=10, activation="softmax")]
+    assert open_link(link_params(stack, "mnist", {}))[0] == stack

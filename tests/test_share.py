@@ -74,6 +74,11 @@ GOOD = link_params(preset("Fast default"), "mnist", FAST_DEFAULT_TRAINING)
     ({"n": "60001"}, "between 1 and 60,000 images"),
     ({"data": "cifar10"}, "between 1 and 50,000 images"),  # MNIST's 60,000 images, CIFAR-10's data set
     ({"sch": "x" * 40}, "is not a number or a name"),
+    # A fraction where a whole number belongs: the Epochs widget, made with an int, would raise on
+    # every rerun of Build & Train.
+    ({"ep": "2.5"}, "epochs must be a whole number, not 2.5"),
+    ({"bs": "64.5"}, "batch size must be a whole number"),
+    ({"n": "1000.5"}, "subset size must be a whole number"),
 ])
 def test_a_hostile_or_broken_link_is_refused_in_one_line(change, message):
     with pytest.raises(ShareLinkError, match=message) as raised:

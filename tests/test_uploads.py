@@ -42,6 +42,35 @@ def test_a_keras_file_round_trips_and_keeps_its_data_set():
     assert load_uploaded_model(model_bytes(model)).dataset is None
 
 
+def with_metadata(raw: bytes, metadata) -> bytes:
+    """A .keras file whose playground.json says `metadata` (a hand edit, or another version's)."""
+    buffer = io.BytesIO(raw)
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.writestr("playground.json", json.dumps(metadata))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("named, said", [
+    ("imagenet", "names the data set 'imagenet', which this playground does not have"),
+    ("<b>cats</b>", "names the data set '<b>cats</b>', which"),
+    (["mnist"], "names the data set ['mnist'], which"),
+    (7, "names the data set 7, which"),
+    ("cifar10", "names CIFAR-10, whose images the model does not take"),
+])
+def test_a_data_set_the_file_names_wrongly_is_set_aside_with_a_note(named, said):
+    raw = with_metadata(model_bytes(build_model(preset("Blog: Dense-only baseline"))), {"dataset": named})
+    uploaded = load_uploaded_model(raw)
+    assert uploaded.dataset is None
+    assert len(uploaded.notes) == 1 and said in uploaded.notes[0], uploaded.notes
+
+
+def test_other_metadata_is_ignored():
+    raw = with_metadata(model_bytes(build_model(preset("Blog: Dense-only baseline"))),
+                        {"dataset": "fashion_mnist", "by": "a later version", "classes": 11})
+    assert load_uploaded_model(raw).dataset == "fashion_mnist"
+    assert load_uploaded_model(with_metadata(raw, ["not", "a", "dict"])).dataset is None
+
+
 def test_a_legacy_h5_model_is_accepted(tmp_path):
     model = build_model(preset("Tutorial: Conv32 → Conv64 → Dense128"))
     uploaded = load_uploaded_model(saved(model, tmp_path, ".h5"))
