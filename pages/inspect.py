@@ -15,6 +15,8 @@ from playground.figures import (
 )
 from playground.images import picture_of
 from playground.inspection import (
+    activation_probe,
+    activations_of,
     colour_filters,
     conv_kernels,
     feature_map_grid,
@@ -137,8 +139,8 @@ def show_layer(view, classifier, probabilities: np.ndarray) -> None:
 
 def show_walkthrough(classifier, digit: np.ndarray) -> None:
     try:
-        probe = classifier.activation_probe()
-        activations = probe.activations(digit)
+        probe = activation_probe(classifier)
+        activations = activations_of(classifier, digit)
     except ValueError as error:
         st.error(f"This model cannot be inspected: {error}")
         return
@@ -176,7 +178,7 @@ def saliency_for(classifier, digit: np.ndarray, best: int) -> np.ndarray:
     key = (id(classifier.model), digit.tobytes(), best)
     kept = st.session_state.get("saliency_kept")
     if kept is None or kept[0] != key:
-        kept = (key, integrated_gradients(classifier.model, digit, best, classifier.from_logits))
+        kept = (key, classifier.run_alone(integrated_gradients, digit, best, classifier.from_logits))
         st.session_state.saliency_kept = kept
     return kept[1]
 

@@ -7,7 +7,7 @@ from pages.common import SESSION_MODEL_KEY, photo_classifier, route_through_app
 from playground.describe import top_classes_text
 from playground.figures import colorize, top_classes_figure
 from playground.imagenet import INPUT_SIDE, WeightsUnavailableError, heatmap_overlay, weights_source
-from playground.images import UPLOAD_TYPES, ImageError, open_picture, photo_input, picture_of
+from playground.images import FORMATS_TEXT, UPLOAD_TYPES, ImageError, open_picture, photo_input, picture_of
 from playground.inspection import feature_map_grid
 
 MAX_PHOTOS = 12  # per run: each holds the shared model for about 0.05 s
@@ -19,7 +19,7 @@ def chosen_photos() -> list:
     limit = st.get_option("server.maxUploadSize")
     uploads = st.file_uploader(
         "Photos", type=UPLOAD_TYPES, accept_multiple_files=True, key="photo_uploads",
-        help=f"JPEG, PNG, WebP, BMP or GIF, up to {limit} MB each; {MAX_PHOTOS} at a time.")
+        help=f"{FORMATS_TEXT}, up to {limit} MB each; {MAX_PHOTOS} at a time.")
     photos = list(uploads or [])
     if st.toggle("Take a photo with the camera", key="photo_camera_on"):
         shot = st.camera_input("Camera", key="photo_camera")
@@ -114,7 +114,7 @@ def main() -> None:
              "photos of ImageNet, recognises in them: its three most likely of 1,000 classes.")
     photos = chosen_photos()
     if not photos:
-        st.info(f"Upload one or more photos (JPEG, PNG, WebP, BMP or GIF, up to "
+        st.info(f"Upload one or more photos ({FORMATS_TEXT}, up to "
                 f"{st.get_option('server.maxUploadSize')} MB each), or take one with the camera.")
         return
     own = own_photo_model()

@@ -10,6 +10,7 @@ tuple whose first item names it; `TrainingJob.receive` reads them.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable
 
@@ -65,6 +66,9 @@ class StreamingCallback(keras.callbacks.Callback):
     def __init__(self, run: TrainingRun):
         super().__init__()
         self.run = run
+        # On JAX, Keras runs batch-end hooks on several threads at once: the counts and the
+        # last point are read and written by one of them at a time.
+        self._batch_end_lock = threading.Lock()
         self.epoch = 0
         self.last_report = 0.0
         self.started = 0.0
@@ -86,12 +90,13 @@ class StreamingCallback(keras.callbacks.Callback):
             raise StopRequested  # the weights keep the previous batch's update
 
     def on_train_batch_end(self, batch, logs=None):
-        self.batches_done += 1
-        now = time.perf_counter()
-        last_of_epoch = batch + 1 == self.run.batches_per_epoch
-        if now - self.last_report >= REPORT_INTERVAL_SECONDS or last_of_epoch:
-            self.last_report = now
-            self.report(batch, logs or {}, now)
+        with self._batch_end_lock:
+            self.batches_done += 1
+            now = time.perf_counter()
+            last_of_epoch = batch + 1 == self.run.batches_per_epoch
+            if now - self.last_report >= REPORT_INTERVAL_SECONDS or last_of_epoch:
+                self.last_report = now
+                self.report(batch, logs or {}, now)
 
     def report(self, batch: int, logs: dict, now: float) -> None:
         count = batch + 1
@@ -112,6 +117,18 @@ class StreamingCallback(keras.callbacks.Callback):
         self.run.send(("epoch", point))
 
 
+def one_at_a_time(send: Callable[[Report], None]) -> Callable[[Report], None]:
+    """`send` behind a lock: reports come from the training thread and from Keras' callback
+    threads, and a training process's reports share one pipe."""
+    lock = threading.Lock()
+
+    def locked_send(report: Report) -> None:
+        with lock:
+            send(report)
+
+    return locked_send
+
+
 class TrainingRun:
     """Train a compiled `model` from `first_epoch` up to `settings.epochs`, reporting through
     `send` and asking `should_stop` before every batch: None to go on, or why to stop
@@ -128,7 +145,7 @@ class TrainingRun:
         self.model, self.data, self.settings = model, data, settings
         self.keep_training_step = keep_training_step
         self.first_epoch = first_epoch
-        self.send, self.should_stop = send, should_stop
+        self.send, self.should_stop = one_at_a_time(send), should_stop
         self.stop_reason: str | None = None
         (self.train_pixels, self.y_train,
          self.validation_pixels, self.y_validation) = split(data, settings)

@@ -17,8 +17,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_PIXELS = 50_000_000  # a 50-megapixel photo is fine; a header claiming more is refused
 BACKGROUND = (255, 255, 255)  # transparent pixels are shown over white, as a browser does
-FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF")  # only these parsers ever see an upload
-UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
+# Only these parsers ever see an upload: Pillow's name, how a person writes it, its file endings.
+FORMATS = {"JPEG": ("JPEG", "jpg", "jpeg"), "PNG": ("PNG", "png"), "WEBP": ("WebP", "webp"),
+           "BMP": ("BMP", "bmp"), "GIF": ("GIF", "gif"), "TIFF": ("TIFF", "tif", "tiff")}
+UPLOAD_TYPES = [ending for _, *endings in FORMATS.values() for ending in endings]
+_TITLES = [title for title, *_ in FORMATS.values()]
+FORMATS_TEXT = f"{', '.join(_TITLES[:-1])} or {_TITLES[-1]}"  # "JPEG, PNG, WebP, BMP, GIF or TIFF"
 
 
 class ImageError(ValueError):
@@ -39,13 +43,17 @@ def open_picture(raw: bytes, name: str, smallest_side: int | None = None) -> Ima
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(raw), formats=FORMATS)
+            image = Image.open(io.BytesIO(raw), formats=list(FORMATS))
     except UnidentifiedImageError:
-        raise ImageError(f"{name} is not a picture this app can read. "
-                         "Use a JPEG, PNG, WebP, BMP or GIF file.") from None
+        raise ImageError(f"{name} is not a picture this app can read. Use a {FORMATS_TEXT} file.") from None
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise ImageError(f"{name} claims to be far larger than the {MAX_PIXELS / 1e6:.0f}-megapixel "
                          "limit, so it was not decoded. Resize it and upload it again.") from None
+    with image:  # the upright RGB copy made below outlives the file Pillow opened
+        return _decoded(image, name, smallest_side)
+
+
+def _decoded(image: Image.Image, name: str, smallest_side: int | None) -> Image.Image:
     _check_size(image, name)
     if smallest_side and image.format == "JPEG":
         image.draft("RGB", (smallest_side, smallest_side))

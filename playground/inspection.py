@@ -114,6 +114,17 @@ class ActivationProbe:
                 for layer, output in zip(self.layers, outputs, strict=True)]
 
 
+def activation_probe(classifier) -> ActivationProbe:
+    """The classifier's one multi-output model for Inspect, built on first use and kept with it."""
+    return classifier.kept("activation_probe", ActivationProbe)
+
+
+def activations_of(classifier, image: np.ndarray) -> list[LayerActivation]:
+    """Every layer's activations for `image`, while no other thread uses the classifier's model."""
+    probe = activation_probe(classifier)
+    return classifier.run_alone(lambda _: probe.activations(image))
+
+
 def sequential_chain(model: keras.Model) -> list[keras.layers.Layer] | None:
     """The layers of a Sequential model that holds Sequential models (an upload wrapped whole,
     as the upload advice says), each nested one laid out flat; None for any other model.

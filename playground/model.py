@@ -6,6 +6,7 @@ import json
 import tempfile
 import threading
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +15,6 @@ import numpy as np
 
 from playground.activations import softmax
 from playground.data import DATASETS
-from playground.inspection import ActivationProbe
 from playground.layers import trace_shapes
 from playground.uploads import METADATA_ENTRY
 
@@ -120,7 +120,7 @@ class Classifier:
     description: str = ""
     moments: tuple = ()  # the first layer's weights during its training (playground.moments)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _probe: ActivationProbe | None = field(default=None, repr=False)
+    _kept: dict = field(default_factory=dict, repr=False)  # made from the model once (Inspect's probe)
     from_logits: bool = field(init=False)
 
     def __post_init__(self):
@@ -145,12 +145,18 @@ class Classifier:
             outputs = np.asarray(self.model.predict_on_batch(batch))
         return as_probabilities(outputs, self.from_logits)
 
-    def activation_probe(self) -> ActivationProbe:
-        """The one multi-output model for Inspect, built on first use and kept with the model."""
+    def run_alone(self, function: Callable, *arguments):
+        """`function(model, *arguments)` while no other thread uses the model: Inspect's probe
+        and saliency call it too, and the default classifier is shared between sessions."""
         with self._lock:
-            if self._probe is None:
-                self._probe = ActivationProbe(self.model)
-            return self._probe
+            return function(self.model, *arguments)
+
+    def kept(self, name: str, make: Callable):
+        """`make(model)`, made on first use and kept with the model (Inspect's probe)."""
+        with self._lock:
+            if name not in self._kept:
+                self._kept[name] = make(self.model)
+            return self._kept[name]
 
 
 def outputs_probabilities(model: keras.Model) -> bool:

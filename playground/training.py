@@ -243,11 +243,13 @@ class TrainingJob:
             return self._buffer.stop_reason or "asked"
 
     def _run(self) -> None:
-        if not self._queue.wait_for_turn(self):
-            self._set(state="stopped")
-            return
-        self._set(state="running")
+        has_slot = False
         try:
+            has_slot = self._queue.wait_for_turn(self)  # which asks the owner's callback: it may raise
+            if not has_slot:
+                self._set(state="stopped")
+                return
+            self._set(state="running")
             if self.separate_process:
                 self._train_in_a_process()
             else:
@@ -255,8 +257,9 @@ class TrainingJob:
         except Exception as error:  # noqa: BLE001 - reported to the page, which shows it
             self._set(state="failed", error=f"{type(error).__name__}: {error}")
         finally:
-            self._queue.done(self)
-            collect_and_release()
+            if has_slot:
+                self._queue.done(self)
+                collect_and_release()
 
     def _train_here(self) -> None:
         def should_stop() -> str | None:

@@ -17,6 +17,7 @@ them. A page can have a process get ready for what its Train button would start 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import json
@@ -90,20 +91,49 @@ def serve(connection) -> None:
 
     datasets: dict[int, object] = {}
     kept: list[ReadyModel] = []  # the last model trained here, ready for the same again
+    mailbox = Mailbox(connection)
     while True:
         try:
-            message = connection.recv()
+            message = mailbox.next()
         except EOFError:  # the server has gone
             return
         if message[0] == "exit":
             return
         if message[0] == "dataset":
-            datasets[message[1]] = received_dataset(message, connection)
+            datasets[message[1]] = message[2]
         elif message[0] == "train":
-            train(message[1], connection, datasets, kept)
+            train(message[1], connection, datasets, kept, mailbox)
         elif message[0] == "warm":
             warm_up(message[1], datasets, kept)
         # a "stop" for a training that has ended already is passed over
+
+
+class Mailbox:
+    """The server's messages to this process, in their order. A training looks for a "stop"
+    between its batches; anything else that comes meanwhile waits here for the loop."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.waiting: collections.deque = collections.deque()
+
+    def next(self):
+        """The next message (EOFError once the server has gone); a data set's arrays read with it."""
+        return self.waiting.popleft() if self.waiting else self._read()
+
+    def _read(self):
+        message = self.connection.recv()
+        if message[0] == "dataset":  # its arrays follow at once, as raw bytes
+            return ("dataset", message[1], received_dataset(message, self.connection))
+        return message
+
+    def stop_reason(self) -> str | None:
+        """Why to stop ("asked", "closed") if a stop has come, else None."""
+        while self.connection.poll():
+            message = self._read()
+            if message[0] == "stop":
+                return message[1]
+            self.waiting.append(message)
+        return None
 
 
 def received_dataset(message, connection) -> object:
@@ -130,18 +160,18 @@ def yield_to_the_server() -> None:
         os.nice(TRAINING_NICENESS)
 
 
-def train(request: TrainingRequest, connection, datasets: dict, kept: list[ReadyModel]) -> None:
+def train(request: TrainingRequest, connection, datasets: dict, kept: list[ReadyModel],
+          mailbox: Mailbox | None = None) -> None:
     """Run one training and report on `connection`; a "stop" message there ends it early."""
     from playground.fitting import TrainingRun
     from playground.memory import collect_and_release
 
+    mailbox = mailbox or Mailbox(connection)
     stop_reason: list[str | None] = [None]
 
     def should_stop() -> str | None:
-        while stop_reason[0] is None and connection.poll():
-            message = connection.recv()
-            if message[0] == "stop":
-                stop_reason[0] = message[1]
+        if stop_reason[0] is None:
+            stop_reason[0] = mailbox.stop_reason()
         return stop_reason[0]
 
     try:

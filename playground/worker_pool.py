@@ -42,10 +42,15 @@ class TrainingProcess:
     def __init__(self):
         server_end, child_end = socket.socketpair()
         search_path = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", START_COMMAND, str(child_end.fileno())], pass_fds=[child_end.fileno()],
-            env={**os.environ, "PYTHONPATH": search_path}, stdin=subprocess.DEVNULL)
-        child_end.close()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", START_COMMAND, str(child_end.fileno())], pass_fds=[child_end.fileno()],
+                env={**os.environ, "PYTHONPATH": search_path}, stdin=subprocess.DEVNULL)
+        except BaseException:
+            server_end.close()  # a host that allows no second process: no sockets left open either
+            raise
+        finally:
+            child_end.close()
         self.connection = Connection(server_end.detach())
         self.datasets: list[int] = []  # tokens of the data sets it holds, the latest last
         self.lock = threading.Lock()  # sends come from the job's thread and from Stop's page thread
@@ -100,6 +105,7 @@ class TrainingProcesses:
         self.idle_seconds = idle_seconds
         self._idle: list[TrainingProcess] = []
         self._lent = 0
+        self._starting = 0  # processes start_one_ahead is starting now
         self._lock = threading.Lock()
 
     def borrow(self) -> TrainingProcess:
@@ -146,9 +152,14 @@ class TrainingProcesses:
         gives the training most likely to come (a request and its data set) or None: the
         process gets ready for it too."""
         with self._lock:
-            if self._idle or self._lent >= most:
+            if self._idle or self._lent + self._starting >= most:
                 return
-        process = TrainingProcess()
+            self._starting += 1  # counted before the lock goes: pages that open together start one
+        try:
+            process = TrainingProcess()
+        finally:
+            with self._lock:
+                self._starting -= 1
         ready_for = likely() if likely is not None else None
         if ready_for is not None:
             # On a thread: the send waits while the new process imports TensorFlow (4 s).

@@ -1,5 +1,6 @@
 """Opening uploads: every awkward kind of file, each made here, is read or refused by name."""
 
+import contextlib
 import io
 import struct
 import zlib
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from playground.images import MAX_PIXELS, ImageError, open_picture
+from playground.images import MAX_PIXELS, UPLOAD_TYPES, ImageError, open_picture
 
 
 def encoded(image: Image.Image, format: str, **options) -> bytes:
@@ -41,6 +42,32 @@ def test_a_plain_jpeg_opens_as_rgb():
 def test_files_that_are_not_pictures_are_refused_by_name(raw, name, message):
     with pytest.raises(ImageError, match=message):
         open_picture(raw, name)
+
+
+def test_the_refusal_names_every_format_the_uploaders_take():
+    with pytest.raises(ImageError, match="Use a JPEG, PNG, WebP, BMP, GIF or TIFF file"):
+        open_picture(b"just some text", "notes.png")
+    assert {"tif", "tiff", "jpg", "webp"} <= set(UPLOAD_TYPES)
+
+
+@pytest.mark.parametrize("raw", [
+    encoded(Image.new("RGB", (64, 48)), "PNG"),
+    encoded(Image.fromarray(np.random.default_rng(0).integers(0, 255, (300, 400, 3), np.uint8)),
+            "JPEG")[:20_000],  # damaged: refused after opening
+    bomb_png(8_000, 8_000),  # within Pillow's own limit, beyond the budget: refused after opening
+], ids=["png", "damaged jpeg", "oversized png"])
+def test_the_file_pillow_opens_is_closed_whatever_becomes_of_it(raw, monkeypatch):
+    opened = []
+    original = Image.open
+
+    def recording_open(*args, **kwargs):
+        opened.append(original(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(Image, "open", recording_open)
+    with contextlib.suppress(ImageError):
+        open_picture(raw, "photo")
+    assert len(opened) == 1 and opened[0].fp is None, "Pillow's file is still open"
 
 
 def test_a_truncated_jpeg_is_refused_by_name():

@@ -17,6 +17,7 @@ from playground.convolution import (
 )
 from playground.inspection import (
     ActivationProbe,
+    activation_probe,
     conv_kernels,
     feature_map_grid,
     filter_kernels,
@@ -254,7 +255,7 @@ def test_a_wrapped_cnn_is_inspected_layer_by_layer():
 
 def test_a_classifier_builds_its_probe_once():
     classifier = Classifier(build_model(preset("Blog: Dense-only baseline")), "test", tuple("0123456789"))
-    assert classifier.activation_probe() is classifier.activation_probe()
+    assert activation_probe(classifier) is activation_probe(classifier)
 
 
 def test_an_uncalled_sequential_model_is_refused_with_a_reason():
