@@ -20,6 +20,7 @@ from playground.text import literal
 SESSION_MODEL_KEY = "session_classifier"
 # A closing tab's stop request reaches the script a moment before its session is marked gone.
 DISCONNECT_SETTLE_SECONDS = 0.3
+RERUN_WAIT_SECONDS = 5.0  # how long a stopped run may take to end before its page runs again
 LAST_DIGIT_KEY = "last_digit"  # the last 28×28 drawing, for Inspect and How it works
 
 ANSWER_CLICKS_KEY = "answer_clicks"  # never set: only read, see answer_clicks
@@ -143,7 +144,34 @@ def on_streamlit_stop(action: Callable[[], None]) -> Iterator[None]:
             time.sleep(DISCONNECT_SETTLE_SECONDS)
             if still_current():
                 action()
+                rerun_once_stopped()  # else the page shows the training as it was, frozen
         raise
+
+
+def rerun_once_stopped() -> None:
+    """Run this session's page again once its stopped run has ended, with the same widgets,
+    page and URL, as Streamlit's own run-on-save does.
+
+    Private API, checked on Streamlit 1.67: `AppSession.request_rerun(session._client_state)`,
+    called off the script thread; the session's `_scriptrunner` is None once a run has ended.
+    Outside a running server (AppTest), nothing happens."""
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    sessions = getattr(Runtime.instance(), "_session_mgr", None) if Runtime.exists() else None
+    active = sessions.get_active_session_info(context.session_id) if context and sessions else None
+    if active is None:
+        return
+    session = active.session
+
+    def rerun() -> None:
+        deadline = time.monotonic() + RERUN_WAIT_SECONDS
+        while session._scriptrunner is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        session.request_rerun(session._client_state)
+
+    threading.Thread(target=rerun, name="playground-rerun-after-stop", daemon=True).start()
 
 
 def this_run_still_current() -> Callable[[], bool]:

@@ -164,6 +164,26 @@ def test_streamlits_own_stop_stops_the_training(browser, mnist):
         context.close()
 
 
+def test_streamlits_own_stop_takes_a_queued_training_out_of_the_line(browser, mnist):
+    """The toolbar's Stop, like the page's, and the page shows it without another click."""
+    with streamlit_server(ROOT, {"PLAYGROUND_MAX_TRAININGS": "1"}) as url:
+        first_context, first = open_build_train(browser, url)
+        start_a_long_training(first)
+        second_context, second = open_build_train(browser, url)
+        fill_number(second, "Epochs", 1)
+        second.wait_for_timeout(300)
+        press(second, "Train")
+        second.get_by_text("1st in line").wait_for()
+        second.get_by_test_id("stStatusWidget").get_by_role("button", name="Stop").click()
+        second.get_by_text("Stopped before it started").wait_for(timeout=5_000)
+        assert not second.get_by_text("1st in line").is_visible()
+        # and the running training shows its results the same way, without a click
+        first.get_by_test_id("stStatusWidget").get_by_role("button", name="Stop").click()
+        first.get_by_text("Test accuracy").wait_for(timeout=30_000)
+        first_context.close()
+        second_context.close()
+
+
 def progress_position(page) -> tuple[int, int]:
     """(epoch, batch) of the progress line, "Epoch 1/50 · batch 37/223 · …"."""
     line = page.get_by_test_id("stProgress").first.inner_text()
