@@ -9,9 +9,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages.common import keep_keras_between_reruns
-from pages.reload import keep_ticket_in_url, note_page_view, take_back_training
-from playground.memory import SessionMemory
+from pages.parts.common import keep_keras_between_reruns
+from pages.parts.reload import keep_ticket_in_url, note_page_view, take_back_training
+from playground.jobs.process_memory import SessionMemory
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of logs
 

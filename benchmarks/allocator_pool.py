@@ -33,13 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from playground.data import float_images, load_dataset  # noqa: E402
-from playground.model import build_model  # noqa: E402
-from playground.presets import FAST_DEFAULT_TRAINING, preset  # noqa: E402
-from playground.saliency import integrated_gradients  # noqa: E402
-from playground.settings import TrainingSettings  # noqa: E402
-from playground.training import TrainingJob  # noqa: E402
-from playground.worker_pool import training_processes  # noqa: E402
+from playground.data.loading import float_images, load_dataset  # noqa: E402
+from playground.explain.saliency import integrated_gradients  # noqa: E402
+from playground.jobs.job import TrainingJob  # noqa: E402
+from playground.jobs.worker_pool import training_processes  # noqa: E402
+from playground.models.building import build_model  # noqa: E402
+from playground.spec.presets import FAST_DEFAULT_TRAINING, preset  # noqa: E402
+from playground.spec.settings import TrainingSettings  # noqa: E402
 
 SEPARATE_PROCESS = "--training-process" in sys.argv[1:]
 

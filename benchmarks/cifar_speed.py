@@ -22,11 +22,11 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playground.data import load_dataset  # noqa: E402
-from playground.model import build_model  # noqa: E402
-from playground.presets import PRESET_SETUPS, preset  # noqa: E402
-from playground.settings import TrainingSettings  # noqa: E402
-from playground.training import TrainingJob  # noqa: E402
+from playground.data.loading import load_dataset  # noqa: E402
+from playground.jobs.job import TrainingJob  # noqa: E402
+from playground.models.building import build_model  # noqa: E402
+from playground.spec.presets import PRESET_SETUPS, preset  # noqa: E402
+from playground.spec.settings import TrainingSettings  # noqa: E402
 
 TARGET_ACCURACY, TARGET_SECONDS = 0.79, 600
 

@@ -53,7 +53,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from replicas import nginx_config, start_nginx, start_replica  # noqa: E402
 
 from benchmarks.processes import MemoryWatch, descendants, own_cpu_seconds, server_cpu_seconds  # noqa: E402
-from playground.worker_pool import WORKER_IDLE_SECONDS  # noqa: E402
+from playground.jobs.worker_pool import WORKER_IDLE_SECONDS  # noqa: E402
 
 # Streamlit keeps a closed tab's session this long (default 120 s) before it may drop it;
 # shorter here so that the memory after closing can be read within the benchmark.

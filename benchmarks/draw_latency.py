@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from playground.drawing import preprocess_digit  # noqa: E402
-from playground.model import load_default_classifier  # noqa: E402
+from playground.data.drawing import preprocess_digit  # noqa: E402
+from playground.models.building import load_default_classifier  # noqa: E402
 
 SAMPLES = 200
 CANVAS = 300

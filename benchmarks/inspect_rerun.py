@@ -24,8 +24,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from apptest_routing import route_like_a_started_server  # noqa: E402
 
-from playground.model import Classifier, build_model  # noqa: E402
-from playground.presets import preset  # noqa: E402
+from playground.models.building import Classifier, build_model  # noqa: E402
+from playground.spec.presets import preset  # noqa: E402
 
 PRESET = "Course notes: Conv256 → Conv128"
 RERUNS = 10

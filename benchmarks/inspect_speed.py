@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from playground.inspection import ActivationProbe  # noqa: E402
-from playground.model import build_model  # noqa: E402
-from playground.presets import PRESETS, preset  # noqa: E402
+from playground.explain.inspection import ActivationProbe  # noqa: E402
+from playground.models.building import build_model  # noqa: E402
+from playground.spec.presets import PRESETS, preset  # noqa: E402
 
 CALLS = 50
 

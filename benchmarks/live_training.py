@@ -25,11 +25,11 @@ import keras  # noqa: E402
 from browser import chart_point_counts, fill_number, launch_chromium, open_page, streamlit_server  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from playground.data import load_dataset  # noqa: E402
-from playground.model import build_model  # noqa: E402
-from playground.presets import FAST_DEFAULT_TRAINING, preset  # noqa: E402
-from playground.settings import TrainingSettings  # noqa: E402
-from playground.training import TrainingJob  # noqa: E402
+from playground.data.loading import load_dataset  # noqa: E402
+from playground.jobs.job import TrainingJob  # noqa: E402
+from playground.models.building import build_model  # noqa: E402
+from playground.spec.presets import FAST_DEFAULT_TRAINING, preset  # noqa: E402
+from playground.spec.settings import TrainingSettings  # noqa: E402
 
 EPOCHS = 1
 REPEATS = int(os.environ.get("REPEATS", 3))

@@ -21,12 +21,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import keras  # noqa: E402
 
-from playground.data import load_dataset  # noqa: E402
-from playground.model import build_model  # noqa: E402
-from playground.moments import MOMENTS_BUDGET_BYTES, first_convolution, moment_bytes, moments_allowed  # noqa: E402
-from playground.presets import FAST_DEFAULT_TRAINING, preset  # noqa: E402
-from playground.settings import TrainingSettings  # noqa: E402
-from playground.training import TrainingJob  # noqa: E402
+from playground.data.loading import load_dataset  # noqa: E402
+from playground.jobs.job import TrainingJob  # noqa: E402
+from playground.models.building import build_model  # noqa: E402
+from playground.spec.presets import FAST_DEFAULT_TRAINING, preset  # noqa: E402
+from playground.spec.settings import TrainingSettings  # noqa: E402
+from playground.training.filter_history import (  # noqa: E402
+    MOMENTS_BUDGET_BYTES,
+    first_convolution,
+    moment_bytes,
+    moments_allowed,
+)
 
 PAIRS = 3
 

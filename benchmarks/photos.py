@@ -37,7 +37,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from playground.imagenet import WEIGHTS_VARIABLE  # noqa: E402
+from playground.explain.photos import WEIGHTS_VARIABLE  # noqa: E402
 
 CALLS = 20
 SIZES = {"phone photo 1600×1200": (1600, 1200), "12 MP 4000×3000": (4000, 3000)}
@@ -70,8 +70,8 @@ def seeded_weights(folder: str) -> str:
 
 
 def speed(weights: str) -> None:
-    from playground.imagenet import INPUT_SIDE, PhotoClassifier, load_resnet50
-    from playground.images import open_picture
+    from playground.data.images import open_picture
+    from playground.explain.photos import INPUT_SIDE, PhotoClassifier, load_resnet50
 
     classifier = PhotoClassifier(load_resnet50(weights))
     print(f"Warm top-3 with Grad-CAM, decoding included, {CALLS} calls after a warm-up:")

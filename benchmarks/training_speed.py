@@ -29,13 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import keras  # noqa: E402
 
-from playground.compiling import compile_for_training  # noqa: E402
-from playground.data import float_images, load_dataset  # noqa: E402
-from playground.model import build_model  # noqa: E402
-from playground.presets import FAST_DEFAULT_TRAINING, preset  # noqa: E402
-from playground.settings import TrainingSettings  # noqa: E402
-from playground.training import TrainingJob, get_ready_to_train  # noqa: E402
-from playground.worker_pool import training_processes  # noqa: E402
+from playground.data.loading import float_images, load_dataset  # noqa: E402
+from playground.jobs.job import TrainingJob, get_ready_to_train  # noqa: E402
+from playground.jobs.worker_pool import training_processes  # noqa: E402
+from playground.models.building import build_model  # noqa: E402
+from playground.spec.presets import FAST_DEFAULT_TRAINING, preset  # noqa: E402
+from playground.spec.settings import TrainingSettings  # noqa: E402
+from playground.training.compiling import compile_for_training  # noqa: E402
 
 FAST_DEFAULT_SETTINGS = TrainingSettings(**FAST_DEFAULT_TRAINING)
 OVERHEAD_SETTINGS = TrainingSettings(epochs=1, batch_size=128, validation_split=0.05, subset_size=40000)

@@ -20,18 +20,18 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playground.data import load_dataset  # noqa: E402
-from playground.layers import make_layer  # noqa: E402
-from playground.model import build_model, load_default_classifier  # noqa: E402
-from playground.presets import DEFAULT_MODEL_PRESET, preset  # noqa: E402
-from playground.settings import TrainingSettings  # noqa: E402
-from playground.training import TrainingJob  # noqa: E402
-from playground.transfer import (  # noqa: E402
+from playground.data.loading import load_dataset  # noqa: E402
+from playground.jobs.job import TrainingJob  # noqa: E402
+from playground.models.building import build_model, load_default_classifier  # noqa: E402
+from playground.models.transfer import (  # noqa: E402
     FINE_TUNE_RATE_FACTOR,
     convolutional_part,
     transfer_model,
     unfreeze_for_fine_tuning,
 )
+from playground.spec.layers import make_layer  # noqa: E402
+from playground.spec.presets import DEFAULT_MODEL_PRESET, preset  # noqa: E402
+from playground.spec.settings import TrainingSettings  # noqa: E402
 
 SIZES = (1000, 5000)
 EPOCHS = 5

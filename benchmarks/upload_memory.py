@@ -55,7 +55,7 @@ MEASURE = """
 import sys
 sys.path.insert(0, {root!r})
 import keras  # noqa: F401 - the server has Keras loaded
-from playground.uploads import UploadRefused, load_uploaded_model
+from playground.models.uploads import UploadRefused, load_uploaded_model
 raw = open({path!r}, "rb").read()
 
 def status(field):

@@ -5,19 +5,19 @@ from dataclasses import replace
 
 import streamlit as st
 
-from pages.builder_ui import FLOP_NOTE, sidebar_builder
-from pages.common import (
+from pages.parts.builder import FLOP_NOTE, sidebar_builder
+from pages.parts.common import (
     SESSION_MODEL_KEY,
     dataset,
     route_through_app,
     session_connected_check,
 )
-from pages.model_files import keep_the_work
-from pages.reload import page_view
-from pages.share_ui import keep_link_current, open_shared_link, share_button
-from pages.training_live import follow_training
-from pages.training_results import show_results
-from pages.training_settings_ui import (
+from pages.parts.model_files import keep_the_work
+from pages.parts.reload import page_view
+from pages.parts.share import keep_link_current, open_shared_link, share_button
+from pages.parts.training_live import follow_training
+from pages.parts.training_results import show_results
+from pages.parts.training_settings import (
     SETTINGS_KEY,
     apply_preset_setup,
     dataset_choice,
@@ -25,7 +25,7 @@ from pages.training_settings_ui import (
     setting_key,
     training_settings,
 )
-from pages.transfer_ui import (
+from pages.parts.transfer import (
     BASE_TITLES,
     SCRATCH,
     base_choice,
@@ -34,25 +34,26 @@ from pages.transfer_ui import (
     make_base,
     show_base,
 )
-from playground.costs import check_budget, layer_costs
-from playground.data import DATASETS, DataFormatError, DataUnavailableError
-from playground.figures import stack_diagram
-from playground.layers import StackError, summary_rows, trace_shapes
-from playground.model import Classifier, build_model, copy_model
-from playground.queue import training_queue
-from playground.settings import TrainingSettings
-from playground.tickets import SessionToken, server_tickets
-from playground.training import TrainingJob, get_ready_to_train
-from playground.transfer import (
+from playground.data.loading import DataFormatError, DataUnavailableError
+from playground.jobs.job import TrainingJob, get_ready_to_train
+from playground.jobs.line import training_queue
+from playground.jobs.tickets import SessionToken, server_tickets
+from playground.models.building import Classifier, build_model, copy_model
+from playground.models.transfer import (
     FINE_TUNE_RATE_FACTOR,
     BaseUnavailableError,
     transfer_model,
     unfreeze_for_fine_tuning,
 )
+from playground.spec.costs import check_budget, layer_costs
+from playground.spec.datasets import DATASETS
+from playground.spec.layers import StackError, summary_rows, trace_shapes
+from playground.spec.settings import TrainingSettings
+from playground.views.figures import stack_diagram
 
 # What a user's stack, data or base can make Train refuse, with a message saying why.
 TRAINING_REFUSALS = (ValueError, StackError, DataUnavailableError, DataFormatError, BaseUnavailableError)
-# Session state a reloaded tab gets back with its training (pages/reload.py).
+# Session state a reloaded tab gets back with its training (pages/parts/reload.py).
 KEPT_ACROSS_RELOAD = ("builder_layers", "builder_next_uid", "builder_preset", SETTINGS_KEY, "transfer_base",
                       "training_stack", "training_dataset", "training_base")
 
@@ -83,7 +84,7 @@ def new_model(stack: list[dict], dataset_name: str, settings: TrainingSettings):
     frozen copy of the chosen base. Raises the user's errors (stack, budget, base)."""
     choice = st.session_state.get("transfer_base", SCRATCH)
     if choice == SCRATCH:
-        input_shape = DATASETS[dataset_name]["image_shape"]
+        input_shape = DATASETS[dataset_name].image_shape
         check_budget(trace_shapes(stack, input_shape), settings.batch_size)
         return build_model(stack, input_shape, seed=settings.seed)
     summary = base_summary(choice)
@@ -95,7 +96,7 @@ def new_model(stack: list[dict], dataset_name: str, settings: TrainingSettings):
 
 def model_description(dataset_name: str, accuracy: float) -> str:
     """How Draw, Inspect and Photos name the session's trained model."""
-    data_title = DATASETS[dataset_name]["title"]
+    data_title = DATASETS[dataset_name].title
     base = st.session_state.get("training_base", SCRATCH)
     start = "trained here" if base == SCRATCH else f"a new head on {BASE_TITLES[base]}, trained here"
     return f"{start} on {data_title}, {accuracy:.2%} test accuracy"
@@ -201,7 +202,7 @@ def main() -> None:
     st.title("Build & Train")
     open_shared_link(apply_preset_setup)
     dataset_name = dataset_choice()
-    input_shape = DATASETS[dataset_name]["image_shape"]
+    input_shape = DATASETS[dataset_name].image_shape
     base, base_problem = chosen_base(dataset_name)
     batch_size = st.session_state.get(setting_key("batch_size"), saved_settings()["batch_size"])
     stack, infos, error = sidebar_builder(base.output_shape if base else input_shape, apply_preset_setup,

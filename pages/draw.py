@@ -4,13 +4,20 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from pages.canvas import digit_canvas
-from pages.common import LAST_DIGIT_KEY, classifier_or_stop, dataset, default_classifier, route_through_app
-from playground.data import DataFormatError, DataUnavailableError, dataset_named_by
-from playground.describe import top_classes_text
-from playground.drawing import preprocess_digit
-from playground.figures import probabilities_figure
-from playground.images import picture_of
+from pages.parts.canvas import digit_canvas
+from pages.parts.common import (
+    LAST_DIGIT_KEY,
+    classifier_or_stop,
+    dataset,
+    default_classifier,
+    route_through_app,
+)
+from playground.data.drawing import preprocess_digit
+from playground.data.images import picture_of
+from playground.data.loading import DataFormatError, DataUnavailableError
+from playground.spec.datasets import dataset_named_by
+from playground.views.describe import top_classes_text
+from playground.views.figures import probabilities_figure
 
 CANVAS_SIDE = 300  # fits a phone screen, and leaves room for a fingertip
 STROKE_WIDTH = 22

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.common import route_through_app
+from pages.parts.common import route_through_app
 
 INTRODUCTION = """
 A hands-on playground for **convolutional neural networks** (CNNs), the kind of network

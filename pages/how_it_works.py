@@ -4,9 +4,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages.common import LAST_DIGIT_KEY, route_through_app
-from playground.activations import FUNCTIONS, activation, derivative, softmax
-from playground.convolution import (
+from pages.parts.common import LAST_DIGIT_KEY, route_through_app
+from playground.explain.convolution import (
     KERNELS,
     PATTERNS,
     convolution_steps,
@@ -19,7 +18,8 @@ from playground.convolution import (
     step_arithmetic,
     steps_output,
 )
-from playground.explainer_figures import activation_curves, number_grid, softmax_figure
+from playground.spec.activations import FUNCTIONS, activation, derivative, softmax
+from playground.views.explainer_figures import activation_curves, number_grid, softmax_figure
 
 DRAWING = "Your last drawing (14×14)"
 FIGURE_CONFIG = {"displayModeBar": False, "staticPlot": False}

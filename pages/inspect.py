@@ -3,18 +3,10 @@
 import numpy as np
 import streamlit as st
 
-from pages.common import classifier_or_stop, route_through_app
-from pages.inspect_inputs import choose_input
-from playground.describe import top_classes_text
-from playground.figures import (
-    attribution_figure,
-    colorize,
-    kernel_figure,
-    probabilities_figure,
-    vector_figure,
-)
-from playground.images import picture_of
-from playground.inspection import (
+from pages.parts.common import classifier_or_stop, route_through_app
+from pages.parts.inspect_inputs import choose_input
+from playground.data.images import picture_of
+from playground.explain.inspection import (
     activation_probe,
     activations_of,
     colour_filters,
@@ -24,10 +16,18 @@ from playground.inspection import (
     layer_views,
     tile,
 )
-from playground.layers import shape_text
-from playground.model import as_probabilities
-from playground.moments import first_convolution, maps_at
-from playground.saliency import integrated_gradients
+from playground.explain.saliency import integrated_gradients
+from playground.models.building import as_probabilities
+from playground.spec.layers import shape_text
+from playground.training.filter_history import first_convolution, maps_at
+from playground.views.describe import top_classes_text
+from playground.views.figures import (
+    attribution_figure,
+    colorize,
+    kernel_figure,
+    probabilities_figure,
+    vector_figure,
+)
 
 INPUT_SIDE = 168  # six screen pixels per input pixel for a digit, five for a CIFAR photo
 PAIR_WIDTH = 480  # a pooling layer's source and result share one row

@@ -3,12 +3,19 @@
 import numpy as np
 import streamlit as st
 
-from pages.common import SESSION_MODEL_KEY, photo_classifier, route_through_app
-from playground.describe import top_classes_text
-from playground.figures import colorize, top_classes_figure
-from playground.imagenet import INPUT_SIDE, WeightsUnavailableError, heatmap_overlay, weights_source
-from playground.images import FORMATS_TEXT, UPLOAD_TYPES, ImageError, open_picture, photo_input, picture_of
-from playground.inspection import feature_map_grid
+from pages.parts.common import SESSION_MODEL_KEY, photo_classifier, route_through_app
+from playground.data.images import (
+    FORMATS_TEXT,
+    UPLOAD_TYPES,
+    ImageError,
+    open_picture,
+    photo_input,
+    picture_of,
+)
+from playground.explain.inspection import feature_map_grid
+from playground.explain.photos import INPUT_SIDE, WeightsUnavailableError, weights_source
+from playground.views.describe import top_classes_text
+from playground.views.figures import colorize, heatmap_overlay, top_classes_figure
 
 MAX_PHOTOS = 12  # per run: each holds the shared model for about 0.05 s
 EARLY_MAPS_SHOWN = 16

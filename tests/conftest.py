@@ -22,7 +22,7 @@ def skip_unless_ci(reason: str) -> None:
 @pytest.fixture(scope="session")
 def mnist():
     """The real MNIST, from PLAYGROUND_DATA_DIR (CI points it at ../shared/data)."""
-    from playground.data import DATA_DIR_VARIABLE, load_dataset
+    from playground.data.loading import DATA_DIR_VARIABLE, load_dataset
 
     if not os.environ.get(DATA_DIR_VARIABLE):
         skip_unless_ci(f"{DATA_DIR_VARIABLE} is not set, so real MNIST is not available offline.")
@@ -39,7 +39,8 @@ def squares_dataset(train_images: int = 6000, test_images: int = 500, seed: int 
     """
     import numpy as np
 
-    from playground.data import DATASETS, Dataset, float_images, with_channel_axis
+    from playground.data.loading import Dataset, float_images, with_channel_axis
+    from playground.spec.datasets import DATASETS
 
     rng = np.random.default_rng(seed)
 
@@ -55,7 +56,7 @@ def squares_dataset(train_images: int = 6000, test_images: int = 500, seed: int 
     train_pixels, y_train = images_and_labels(train_images)
     test_pixels, y_test = images_and_labels(test_images)
     return Dataset("mnist", "Squares", train_pixels, y_train, float_images(test_pixels), y_test,
-                   DATASETS["mnist"]["class_names"], "made by the tests")
+                   DATASETS["mnist"].class_names, "made by the tests")
 
 
 def save_colour_cifar(path: Path, train_images: int, test_images: int) -> None:
@@ -107,7 +108,7 @@ def browser():
 
 @pytest.fixture(scope="session")
 def default_classifier():
-    from playground.model import load_default_classifier
+    from playground.models.building import load_default_classifier
 
     return load_default_classifier()
 
@@ -152,6 +153,6 @@ def set_seeded_weights(model, seed: int) -> None:
 
 @pytest.fixture(scope="session")
 def photo_classifier(resnet50_weights):
-    from playground.imagenet import PhotoClassifier, load_resnet50
+    from playground.explain.photos import PhotoClassifier, load_resnet50
 
     return PhotoClassifier(load_resnet50(str(resnet50_weights)))

@@ -50,9 +50,9 @@ def canvas_drawing(monkeypatch):
         calls.append({"side": side, "stroke": stroke, "key": key})
         return drawing[0]
 
-    module = types.ModuleType("pages.canvas")
+    module = types.ModuleType("pages.parts.canvas")
     module.digit_canvas = fake_canvas
-    monkeypatch.setitem(sys.modules, "pages.canvas", module)
+    monkeypatch.setitem(sys.modules, "pages.parts.canvas", module)
     return drawing, calls
 
 
@@ -115,7 +115,7 @@ def test_draw_page_classifies_a_drawing(canvas_drawing, default_classifier):
     drawing, _ = canvas_drawing
     drawing[0] = vertical_stroke()
     app = run_page("pages/draw.py")
-    from playground.drawing import preprocess_digit
+    from playground.data.drawing import preprocess_digit
 
     # the shipped model ends in softmax: a direct call gives the probabilities, without Classifier
     model_input = preprocess_digit(drawing[0])[np.newaxis]
@@ -135,8 +135,8 @@ def test_clear_gives_the_canvas_a_new_key(canvas_drawing):
 
 
 def test_draw_page_uses_the_session_model_and_says_so(canvas_drawing):
-    from playground.model import Classifier, build_model
-    from playground.presets import preset
+    from playground.models.building import Classifier, build_model
+    from playground.spec.presets import preset
 
     drawing, _ = canvas_drawing
     drawing[0] = vertical_stroke()
@@ -180,7 +180,7 @@ def test_the_streamlit_clean_up_that_the_app_replaces_is_still_there():
 
 
 def test_the_private_streamlit_api_the_app_relies_on_is_still_there():
-    """pages/common.py reaches into Streamlit (checked on 1.67) in three places. An upgrade
+    """pages/parts/common.py reaches into Streamlit (checked on 1.67) in three places. An upgrade
     that renames any of these must fail here, not silently in a classroom."""
     import inspect
 

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from playground.augment import MAX_SHIFT, flip_and_shift
+from playground.training.augment import MAX_SHIFT, flip_and_shift
 
 
 def candidates(image: np.ndarray) -> list[np.ndarray]:

@@ -76,8 +76,8 @@ def test_inspect_walks_through_the_digit_drawn_on_draw(browser, app_url):
 
 def test_a_photo_upload_shows_its_top_1(browser, app_url, tmp_path, photo_classifier):
     """The page's top-1 is a direct Keras call's on the same photo and the same (seeded) weights."""
-    from playground.imagenet import center_square, class_names, model_input
-    from playground.images import open_picture
+    from playground.data.images import open_picture
+    from playground.explain.photos import center_square, class_names, model_input
 
     photo = tmp_path / "street.jpg"
     rng = np.random.default_rng(0)

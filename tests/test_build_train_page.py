@@ -8,8 +8,8 @@ from conftest import save_in_keras_layout
 from streamlit.testing.v1 import AppTest
 from test_app import APP, TIMEOUT, run_like_a_started_server  # noqa: F401 - an autouse fixture
 
-from playground.model import build_model, model_bytes
-from playground.presets import FAST_DEFAULT_TRAINING, preset
+from playground.models.building import build_model, model_bytes
+from playground.spec.presets import FAST_DEFAULT_TRAINING, preset
 
 PAGE = "pages/build_train.py"
 # Conv 24 (5·5·1·24 + 24), BN 4·24, conv 32 (3·3·24·32 + 32), BN 4·32, dense 128 on 5·5·32, dense 10
@@ -28,8 +28,8 @@ def small_data_dir(tmp_path_factory, squares):
 
 @pytest.fixture
 def page(small_data_dir, monkeypatch) -> AppTest:
-    from pages.common import dataset
-    from playground.data import DATA_DIR_VARIABLE
+    from pages.parts.common import dataset
+    from playground.data.loading import DATA_DIR_VARIABLE
 
     monkeypatch.setenv(DATA_DIR_VARIABLE, str(small_data_dir))
     dataset.clear()  # other tests' real MNIST must not be served from the shared cache, nor these later
@@ -205,8 +205,8 @@ def test_a_file_name_is_shown_as_typed_not_as_markdown(page):
 
 
 def test_training_goes_on_while_the_user_visits_another_page(page, squares):
-    from playground.settings import TrainingSettings
-    from playground.training import TrainingJob
+    from playground.jobs.job import TrainingJob
+    from playground.spec.settings import TrainingSettings
 
     job = TrainingJob(build_model(preset("Fast default")), squares,
                       TrainingSettings(epochs=2, batch_size=16, subset_size=6000))
@@ -231,9 +231,9 @@ def test_training_goes_on_while_the_user_visits_another_page(page, squares):
 def test_a_page_opened_on_a_running_training_draws_its_chart_gently_at_first(page, squares):
     """A reload or a page switch mid-run must load its widgets before the chart redraws every
     beat (tests/test_browser_classroom.py shows the page; here, which views count)."""
-    from pages.training_live import ARRIVAL_CHART_SECONDS, ARRIVAL_SECONDS, chart_interval
-    from playground.settings import TrainingSettings
-    from playground.training import TrainingJob
+    from pages.parts.training_live import ARRIVAL_CHART_SECONDS, ARRIVAL_SECONDS, chart_interval
+    from playground.jobs.job import TrainingJob
+    from playground.spec.settings import TrainingSettings
 
     view = page.session_state["page_view"]
     assert view.training_at_arrival is False and chart_interval(view) == 0.0  # Train pressed here
@@ -273,7 +273,7 @@ def test_a_head_trains_on_the_frozen_digit_base_then_fine_tunes(page):
     assert not page.exception, page.exception
     job = page.session_state["training_job"]
     assert job.snapshot().state == "finished", job.snapshot().error
-    from playground.model import load_default_classifier
+    from playground.models.building import load_default_classifier
     shipped = load_default_classifier().model
     for name in ("conv2d", "conv2d_3", "batch_normalization_1"):
         pairs = zip(job.model.get_layer(name).weights, shipped.get_layer(name).weights, strict=True)
@@ -306,8 +306,8 @@ def test_each_layer_shows_its_multiply_adds_and_the_network_its_total(page):
 
 
 def test_the_url_holds_the_network_and_a_fresh_session_opens_it(small_data_dir, monkeypatch):
-    from pages.common import dataset
-    from playground.data import DATA_DIR_VARIABLE
+    from pages.parts.common import dataset
+    from playground.data.loading import DATA_DIR_VARIABLE
 
     monkeypatch.setenv(DATA_DIR_VARIABLE, str(small_data_dir))
     dataset.clear()
@@ -371,10 +371,11 @@ class RecordingPool:
 def test_opening_the_page_gets_a_process_ready_for_what_train_would_train(small_data_dir, monkeypatch):
     """Build & Train starts a training process ahead and has it trace the network on show, so
     that the first batch after Train comes in a fraction of a second, not after 1-1.5 s."""
-    from pages.common import dataset
-    from playground import training, worker_pool
-    from playground.data import DATA_DIR_VARIABLE
-    from playground.worker import architecture
+    from pages.parts.common import dataset
+    from playground.data.loading import DATA_DIR_VARIABLE
+    from playground.jobs import job as training
+    from playground.jobs import worker_pool
+    from playground.jobs.worker import architecture
 
     monkeypatch.setenv(DATA_DIR_VARIABLE, str(small_data_dir))
     monkeypatch.setattr(training, "SEPARATE_PROCESS", True)

@@ -6,7 +6,7 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from playground.layers import LAYER_TYPES, make_layer
+from playground.spec.layers import LAYER_TYPES, make_layer
 
 PAGE = "pages/build_train.py"
 
@@ -65,8 +65,13 @@ def test_an_empty_pooling_stride_means_the_window(every_layer_type):
 
 
 def test_the_training_settings_offer_what_the_settings_accept(every_layer_type):
-    from playground.data import DATASETS
-    from playground.settings import BATCH_SIZE_RANGE, EPOCHS_RANGE, LEARNING_RATE_MAX, VALIDATION_SPLIT_RANGE
+    from playground.spec.datasets import DATASETS
+    from playground.spec.settings import (
+        BATCH_SIZE_RANGE,
+        EPOCHS_RANGE,
+        LEARNING_RATE_MAX,
+        VALIDATION_SPLIT_RANGE,
+    )
 
     def main_widget(kind, label):
         return next(item for item in kind if item.label == label)
@@ -79,14 +84,14 @@ def test_the_training_settings_offer_what_the_settings_accept(every_layer_type):
     assert main_widget(app.number_input, "Learning rate").max == LEARNING_RATE_MAX
     split = main_widget(app.slider, "Validation split")
     assert (split.min, split.max) == VALIDATION_SPLIT_RANGE
-    assert main_widget(app.number_input, "Training images").max == DATASETS["mnist"]["train_images"]
+    assert main_widget(app.number_input, "Training images").max == DATASETS["mnist"].train_images
     # and the bounds are what the product promises
     assert EPOCHS_RANGE == (1, 100) and BATCH_SIZE_RANGE == (1, 4096) and VALIDATION_SPLIT_RANGE == (0.0, 0.5)
 
 
 def test_the_builder_stops_at_the_layer_limit_that_links_keep():
-    from playground.layers import MAX_LAYERS
-    from playground.share import link_params, open_link
+    from playground.spec.layers import MAX_LAYERS
+    from playground.spec.links import link_params, open_link
 
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.run()

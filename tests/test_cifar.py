@@ -7,7 +7,7 @@ import tarfile
 import numpy as np
 import pytest
 
-from playground.cifar import (
+from playground.data.cifar import (
     TEST_BATCH,
     TRAIN_BATCHES,
     CifarFormatError,

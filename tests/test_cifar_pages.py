@@ -9,8 +9,8 @@ from test_app import APP, TIMEOUT, run_like_a_started_server  # noqa: F401 - an 
 from test_build_train_page import train_button, widget
 from test_images import encoded
 
-from playground.model import Classifier, build_model
-from playground.presets import preset
+from playground.models.building import Classifier, build_model
+from playground.spec.presets import preset
 
 BUILD = "pages/build_train.py"
 CIFAR_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -25,8 +25,8 @@ def cifar_dir(tmp_path_factory):
 
 @pytest.fixture
 def app(cifar_dir, monkeypatch) -> AppTest:
-    from pages.common import dataset
-    from playground.data import DATA_DIR_VARIABLE
+    from pages.parts.common import dataset
+    from playground.data.loading import DATA_DIR_VARIABLE
 
     monkeypatch.setenv(DATA_DIR_VARIABLE, str(cifar_dir))
     dataset.clear()
@@ -108,7 +108,7 @@ def test_inspect_walks_a_colour_photo_through_the_residual_block(app):
 def app_data_file(app):
     import os
 
-    from playground.data import DATA_DIR_VARIABLE
+    from playground.data.loading import DATA_DIR_VARIABLE
 
     return os.path.join(os.environ[DATA_DIR_VARIABLE], "cifar10.npz")
 
@@ -116,7 +116,7 @@ def app_data_file(app):
 def test_photos_runs_the_sessions_cifar_model_beside_resnet50(app, monkeypatch, resnet50_weights):
     from PIL import Image
 
-    from playground.imagenet import WEIGHTS_VARIABLE
+    from playground.explain.photos import WEIGHTS_VARIABLE
 
     monkeypatch.setenv(WEIGHTS_VARIABLE, str(resnet50_weights))
     classifier = cifar_classifier()
@@ -126,7 +126,7 @@ def test_photos_runs_the_sessions_cifar_model_beside_resnet50(app, monkeypatch, 
     upload = [("street.png", encoded(photo, "PNG"), "image/png")]
     app.file_uploader(key="photo_uploads").set_value(upload).run()
     assert not app.exception, app.exception
-    from playground.images import photo_input
+    from playground.data.images import photo_input
 
     expected = classifier.model(photo_input(photo, (32, 32, 3))[None], training=False).numpy()[0]
     best = int(expected.argmax())
@@ -142,7 +142,7 @@ def mobilenet_weights(tmp_path_factory):
     import keras
     from conftest import set_seeded_weights
 
-    from playground.transfer import IMAGENET_SIDE
+    from playground.models.transfer import IMAGENET_SIDE
 
     network = keras.applications.MobileNetV2(include_top=False, weights=None,
                                              input_shape=(IMAGENET_SIDE, IMAGENET_SIDE, 3))

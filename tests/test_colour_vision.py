@@ -6,7 +6,7 @@ lightness from one end to the other, so a feature map reads the same."""
 import numpy as np
 import pytest
 
-from playground.figures import BAR_COLOR, HIGHLIGHT_COLOR, LINE_COLOR, VIRIDIS
+from playground.views.figures import BAR_COLOR, HIGHLIGHT_COLOR, LINE_COLOR, VIRIDIS
 
 # Machado et al. (2009), severity 1.0, on linear RGB.
 SIMULATIONS = {

@@ -4,17 +4,17 @@ import math
 
 import pytest
 
-from playground.costs import (
+from playground.models.building import build_model
+from playground.spec.costs import (
     PARAMETER_BUDGET,
     layer_costs,
     multiply_adds,
     multiply_adds_by_kind,
     training_memory_bytes,
 )
-from playground.data import DATASETS
-from playground.layers import make_layer, trace_shapes
-from playground.model import build_model
-from playground.presets import PRESET_SETUPS, PRESETS, preset
+from playground.spec.datasets import DATASETS
+from playground.spec.layers import make_layer, trace_shapes
+from playground.spec.presets import PRESET_SETUPS, PRESETS, preset
 
 
 @pytest.mark.parametrize("kind, spec, input_shape, output_shape, expected", [
@@ -72,7 +72,7 @@ def tensorflow_profile(model, input_shape) -> int:
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_every_preset_against_tensorflows_profiler(name):
     """The profiler counts a multiply and an add as two FLOPs."""
-    shape = DATASETS[PRESET_SETUPS.get(name, {}).get("dataset", "mnist")]["image_shape"]
+    shape = DATASETS[PRESET_SETUPS.get(name, {}).get("dataset", "mnist")].image_shape
     stack = preset(name)
     infos = trace_shapes(stack, shape)
     kinds = multiply_adds_by_kind(infos, shape)

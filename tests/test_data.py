@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from conftest import skip_unless_ci
 
-from playground import data
-from playground.data import DataFormatError, DataUnavailableError, load_dataset
+from playground.data import loading as data
+from playground.data.loading import DataFormatError, DataUnavailableError, load_dataset
 
 
 def fake_arrays(train=12, test=5, seed=0):
@@ -215,8 +215,8 @@ def test_real_fashion_mnist_from_debian():
 
 
 def test_a_model_is_matched_to_its_data_set_by_its_class_names():
-    from playground.data import DATASETS, dataset_named_by
+    from playground.spec.datasets import DATASETS, dataset_named_by
 
-    assert dataset_named_by(DATASETS["fashion_mnist"]["class_names"]) == "fashion_mnist"
+    assert dataset_named_by(DATASETS["fashion_mnist"].class_names) == "fashion_mnist"
     assert dataset_named_by([str(digit) for digit in range(10)]) == "mnist"
     assert dataset_named_by(["cat", "dog"]) == "mnist"

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from playground.describe import largest_mistakes_text, top_classes_text, weakest_classes_text
+from playground.views.describe import largest_mistakes_text, top_classes_text, weakest_classes_text
 
 NAMES = tuple("0123456789")
 
@@ -27,7 +27,7 @@ def test_the_weakest_classes_first():
 
 
 def test_the_training_curve_in_words():
-    from playground.describe import training_curve_text
+    from playground.views.describe import training_curve_text
 
     assert training_curve_text((), ()) == "No batch has trained yet."
     points = ((0.5, 0.9, 0.7), (1.0, 0.2, 0.95))

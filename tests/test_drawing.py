@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from playground.drawing import center_by_mass, preprocess_digit, scale_to_box, to_grayscale
+from playground.data.drawing import center_by_mass, preprocess_digit, scale_to_box, to_grayscale
 
 CANVAS = 300
 
@@ -147,7 +147,7 @@ def test_the_canvas_png_decodes_to_its_pixels():
 
     from PIL import Image
 
-    from playground.drawing import decode_png_data_url
+    from playground.data.drawing import decode_png_data_url
 
     pixels = np.zeros((300, 300, 4), np.uint8)
     pixels[..., 3] = 255
@@ -164,7 +164,7 @@ def test_the_canvas_png_decodes_to_its_pixels():
     "data:image/png;base64,iVBORw0KGgo=",  # a PNG signature and nothing else
 ])
 def test_anything_but_a_sensible_png_is_no_drawing(sent):
-    from playground.drawing import decode_png_data_url
+    from playground.data.drawing import decode_png_data_url
 
     assert decode_png_data_url(sent) is None
 
@@ -175,7 +175,7 @@ def test_a_png_bomb_from_the_browser_is_no_drawing():
 
     from PIL import Image
 
-    from playground.drawing import decode_png_data_url
+    from playground.data.drawing import decode_png_data_url
 
     buffer = io.BytesIO()
     Image.new("L", (4000, 4000)).save(buffer, format="PNG")  # 16 megapixels in a few kB

@@ -1,6 +1,6 @@
 import numpy as np
 
-from playground.evaluation import confusion_matrix, evaluate
+from playground.training.evaluation import confusion_matrix, evaluate
 
 
 class FixedModel:
@@ -34,7 +34,7 @@ def test_evaluate_by_hand():
 
 
 def test_the_worst_cell_is_the_most_frequent_mistake():
-    from playground.evaluation import worst_cell
+    from playground.training.evaluation import worst_cell
 
     confusion = np.array([[50, 2, 0], [9, 40, 1], [0, 7, 60]])  # the diagonal's 60 is no mistake
     assert worst_cell(confusion) == (1, 0)

@@ -3,12 +3,12 @@ import re
 import pytest
 from conftest import save_in_keras_layout, squares_dataset
 
-from playground.costs import PARAMETER_BUDGET, check_budget
-from playground.export import keras_script
-from playground.layers import StackError, make_layer, trace_shapes
-from playground.model import build_model
-from playground.presets import PRESETS, preset
-from playground.settings import TrainingSettings
+from playground.models.building import build_model
+from playground.spec.costs import PARAMETER_BUDGET, check_budget
+from playground.spec.layers import StackError, make_layer, trace_shapes
+from playground.spec.presets import PRESETS, preset
+from playground.spec.settings import TrainingSettings
+from playground.training.export import keras_script
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -16,8 +16,8 @@ def test_exported_script_rebuilds_the_same_network(name):
     """Same layers, shapes and initial weights, for every preset on the data set it is made for."""
     import numpy as np
 
-    from playground.data import DATASETS
-    from playground.presets import PRESET_SETUPS
+    from playground.spec.datasets import DATASETS
+    from playground.spec.presets import PRESET_SETUPS
 
     dataset = PRESET_SETUPS.get(name, {}).get("dataset", "mnist")
     stack = preset(name)
@@ -25,7 +25,7 @@ def test_exported_script_rebuilds_the_same_network(name):
     namespace = {}
     exec(compile(source, "exported.py", "exec"), namespace)  # runs the definitions, not main()
     exported = namespace["build_model"]()
-    reference = build_model(stack, DATASETS[dataset]["image_shape"])
+    reference = build_model(stack, DATASETS[dataset].image_shape)
     assert [layer.name for layer in exported.layers] == [layer.name for layer in reference.layers]
     assert [tuple(layer.output.shape) for layer in exported.layers[1:]] == \
         [tuple(layer.output.shape) for layer in reference.layers[1:]]
@@ -44,7 +44,7 @@ def test_exported_script_rebuilds_the_same_network(name):
 def test_the_script_and_the_app_use_the_same_optimizer(optimizer, schedule, expected):
     import keras
 
-    from playground.compiling import compile_for_training
+    from playground.training.compiling import compile_for_training
 
     settings = TrainingSettings(optimizer=optimizer, schedule=schedule, learning_rate=0.01)
     app_model = build_model(preset("Fast default"))
@@ -75,8 +75,8 @@ def test_the_exported_script_trains_as_the_app_does(tmp_path, monkeypatch, capsy
     """The script's main() on a small local data file, against the app's own job on it:
     the same seeds, split, batches, schedule and batch-norm recalibration give the same result."""
 
-    from playground.data import DATA_DIR_VARIABLE, load_dataset
-    from playground.training import TrainingJob
+    from playground.data.loading import DATA_DIR_VARIABLE, load_dataset
+    from playground.jobs.job import TrainingJob
 
     # 96.6 % here: short of 100 %, so the test loss still tells two trainings apart
     save_in_keras_layout(squares_dataset(3000, 1000, seed=1, contrast=15), tmp_path / "mnist.npz")

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from playground.explainer_figures import number_grid
-from playground.figures import confusion_figure, kernel_figure, top_classes_figure
+from playground.views.explainer_figures import number_grid
+from playground.views.figures import confusion_figure, kernel_figure, top_classes_figure
 
 
 def test_each_confusion_cell_has_a_clickable_marker_naming_it():

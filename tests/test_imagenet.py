@@ -6,7 +6,7 @@ import tensorflow as tf
 from keras.applications import resnet50
 from PIL import Image
 
-from playground.imagenet import (
+from playground.explain.photos import (
     CLASSIFIER_LAYER,
     LAST_CONV_LAYER,
     TOP_K,
@@ -15,10 +15,10 @@ from playground.imagenet import (
     center_square,
     class_names,
     grad_cam,
-    heatmap_overlay,
     load_resnet50,
     model_input,
 )
+from playground.views.figures import heatmap_overlay
 
 CAFFE_MEANS_BGR = np.array([103.939, 116.779, 123.68], np.float32)
 

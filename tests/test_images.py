@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from playground.images import MAX_PIXELS, UPLOAD_TYPES, ImageError, open_picture
+from playground.data.images import MAX_PIXELS, UPLOAD_TYPES, ImageError, open_picture
 
 
 def encoded(image: Image.Image, format: str, **options) -> bytes:
@@ -150,7 +150,7 @@ def test_a_12_megapixel_jpeg_is_decoded_at_a_reduced_scale():
 
 
 def test_a_photo_becomes_a_32_by_32_colour_input_and_back():
-    from playground.images import photo_input, picture_of
+    from playground.data.images import photo_input, picture_of
 
     photo = Image.new("RGB", (300, 200), (255, 0, 0))
     photo.paste(Image.new("RGB", (200, 200), (0, 0, 255)), (50, 0))  # red strips left and right, cut off

@@ -14,8 +14,8 @@ from streamlit.testing.v1 import AppTest
 from test_app import APP, TIMEOUT, run_like_a_started_server  # noqa: F401 - an autouse fixture
 from test_inspection import STACK_WITH_EVERYTHING, nested_upload, wrapped_cnn
 
-from playground.model import Classifier, build_model
-from playground.presets import PRESETS, preset
+from playground.models.building import Classifier, build_model
+from playground.spec.presets import PRESETS, preset
 
 INSPECT = "pages/inspect.py"
 HOW = "pages/how_it_works.py"
@@ -268,8 +268,8 @@ def test_saliency_shows_integrated_gradients_and_can_be_hidden(default_classifie
 
 
 def test_the_filters_slider_shows_the_weights_kept_at_each_moment():
-    from playground.inspection import filter_kernels, tile
-    from playground.moments import MomentRecorder
+    from playground.explain.inspection import filter_kernels, tile
+    from playground.training.filter_history import MomentRecorder
 
     model = build_model(preset("Fast default"))
     recorder = MomentRecorder(model, batches_per_epoch=10)

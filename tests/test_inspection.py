@@ -4,8 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from playground.activations import FUNCTIONS, activation, derivative, softmax
-from playground.convolution import (
+from playground.explain.convolution import (
     KERNELS,
     PATTERNS,
     convolution_steps,
@@ -15,7 +14,7 @@ from playground.convolution import (
     pool,
     step_arithmetic,
 )
-from playground.inspection import (
+from playground.explain.inspection import (
     ActivationProbe,
     activation_probe,
     conv_kernels,
@@ -24,9 +23,10 @@ from playground.inspection import (
     layer_views,
     tile,
 )
-from playground.layers import conv_output_size, make_layer
-from playground.model import Classifier, build_model
-from playground.presets import PRESETS, preset
+from playground.models.building import Classifier, build_model
+from playground.spec.activations import FUNCTIONS, activation, derivative, softmax
+from playground.spec.layers import conv_output_size, make_layer
+from playground.spec.presets import PRESETS, preset
 
 RNG = np.random.default_rng(3)
 
@@ -95,10 +95,10 @@ def test_kernel_too_large_without_padding():
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_probe_equals_a_direct_keras_sub_model_call(name):
     """Every layer, a residual block's inner ones included, on the preset's own data set."""
-    from playground.data import DATASETS
-    from playground.presets import PRESET_SETUPS
+    from playground.spec.datasets import DATASETS
+    from playground.spec.presets import PRESET_SETUPS
 
-    shape = DATASETS[PRESET_SETUPS.get(name, {}).get("dataset", "mnist")]["image_shape"]
+    shape = DATASETS[PRESET_SETUPS.get(name, {}).get("dataset", "mnist")].image_shape
     model = build_model(preset(name), shape)
     image = RNG.random(shape).astype(np.float32)
     activations = ActivationProbe(model).activations(image)
@@ -265,7 +265,7 @@ def test_an_uncalled_sequential_model_is_refused_with_a_reason():
 
 
 def test_tile_and_colorize():
-    from playground.figures import colorize
+    from playground.views.figures import colorize
 
     maps = np.arange(2 * 2 * 3, dtype=np.float32).reshape(2, 2, 3)
     grid = tile(maps, columns=2)
@@ -291,7 +291,7 @@ def test_filter_kernels():
 
 
 def test_integrated_gradients_of_a_linear_model_are_input_times_weight():
-    from playground.saliency import integrated_gradients
+    from playground.explain.saliency import integrated_gradients
 
     model = build_model([make_layer("Flatten"), make_layer("Dense", units=10, activation="linear")])
     image = RNG.random((28, 28, 1)).astype(np.float32)
@@ -301,7 +301,7 @@ def test_integrated_gradients_of_a_linear_model_are_input_times_weight():
 
 
 def test_integrated_gradients_add_up_to_the_change_in_probability(default_classifier, mnist):
-    from playground.saliency import integrated_gradients
+    from playground.explain.saliency import integrated_gradients
 
     model = default_classifier.model
     for index in range(3):
@@ -319,7 +319,7 @@ def test_integrated_gradients_of_a_logits_model_explain_the_probability(default_
     while the page said they add up to a change in probability."""
     import keras
 
-    from playground.saliency import integrated_gradients
+    from playground.explain.saliency import integrated_gradients
 
     softmax_model = default_classifier.model
     last = softmax_model.layers[-1]
@@ -347,7 +347,7 @@ def test_a_pooling_layer_is_paired_with_its_real_input_in_a_branching_model():
     """The issue's upload: a 14×14×8 pool was once shown beside the other branch's 28×28×4 maps."""
     import keras
 
-    from playground.inspection import ActivationProbe, layer_views
+    from playground.explain.inspection import ActivationProbe, layer_views
 
     image = keras.Input((28, 28, 1))
     narrow = keras.layers.Conv2D(4, 3, padding="same", name="narrow")(image)
@@ -372,7 +372,7 @@ def test_a_pooling_layer_is_paired_with_its_real_input_in_a_branching_model():
 
 
 def test_a_residual_blocks_sum_is_paired_with_its_two_paths():
-    from playground.inspection import ActivationProbe, layer_views
+    from playground.explain.inspection import ActivationProbe, layer_views
 
     stack = [make_layer("Conv2D", filters=8, padding="same"), make_layer("ResidualBlock", filters=8),
              make_layer("ResidualBlock", filters=16, strides=2), make_layer("GlobalAveragePooling2D"),
@@ -393,7 +393,7 @@ def test_a_residual_blocks_sum_is_paired_with_its_two_paths():
 
 
 def test_the_explainers_partial_output_and_padding():
-    from playground.convolution import convolution_steps, padding_offsets, partial_output
+    from playground.explain.convolution import convolution_steps, padding_offsets, partial_output
 
     image, kernel = np.arange(16.0).reshape(4, 4), np.ones((3, 3))
     steps = convolution_steps(image, kernel)  # 2×2 outputs: 45, 54, 81, 90
@@ -405,7 +405,7 @@ def test_the_explainers_partial_output_and_padding():
 
 
 def test_colour_filters_show_each_filters_rgb_weights():
-    from playground.inspection import colour_filters
+    from playground.explain.inspection import colour_filters
 
     kernel = np.zeros((3, 3, 3, 4), np.float32)
     kernel[:, :, 0, 0] = 1.0  # filter 0 looks for red

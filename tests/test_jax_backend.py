@@ -17,10 +17,10 @@ TRAINING = textwrap.dedent("""
     import keras
     import numpy as np
     from conftest import squares_dataset
-    from playground.model import Classifier, build_model
-    from playground.presets import preset
-    from playground.settings import TrainingSettings
-    from playground.training import TrainingJob
+    from playground.models.building import Classifier, build_model
+    from playground.spec.presets import preset
+    from playground.spec.settings import TrainingSettings
+    from playground.jobs.job import TrainingJob
 
     assert keras.backend.backend() == "jax", keras.backend.backend()
     data = squares_dataset(2000, 300)

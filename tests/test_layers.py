@@ -1,7 +1,8 @@
 import keras
 import pytest
 
-from playground.layers import (
+from playground.models.building import build_model
+from playground.spec.layers import (
     LayerSpecError,
     StackError,
     conv_output_size,
@@ -10,8 +11,7 @@ from playground.layers import (
     total_params,
     trace_shapes,
 )
-from playground.model import build_model
-from playground.presets import PRESETS, preset
+from playground.spec.presets import PRESETS, preset
 
 conv, pool, dense = (lambda **s: make_layer("Conv2D", **s)), (lambda **s: make_layer("MaxPooling2D", **s)), \
     (lambda units, **s: make_layer("Dense", units=units, **s))

@@ -5,9 +5,9 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from playground.figures import training_figure
-from playground.job_state import JobSnapshot, Progress
-from playground.live_chart import nice_ticks, training_svgs
+from playground.jobs.job_state import JobSnapshot, Progress
+from playground.views.figures import training_figure
+from playground.views.live_chart import nice_ticks, training_svgs
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -6,7 +6,7 @@ import gc
 import time
 import weakref
 
-from playground import memory
+from playground.jobs import process_memory as memory
 
 
 def test_the_malloc_helpers_work_here():

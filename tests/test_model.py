@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from playground.model import DEFAULT_MODEL_PATH, Classifier, as_probabilities, build_model
-from playground.presets import preset
+from playground.models.building import DEFAULT_MODEL_PATH, Classifier, as_probabilities, build_model
+from playground.spec.presets import preset
 
 MAXIMUM_MODEL_BYTES = 5 * 1024 * 1024
 
@@ -65,7 +65,7 @@ def test_a_logits_row_gets_the_same_probabilities_alone_or_in_any_batch():
 
 
 def test_the_output_kind_is_read_from_the_last_layer():
-    from playground.model import outputs_probabilities
+    from playground.models.building import outputs_probabilities
 
     assert outputs_probabilities(build_model(preset("Fast default")))
     assert outputs_probabilities(build_model(preset("Blog: Dense-only baseline")))  # sigmoid
@@ -77,7 +77,7 @@ def test_the_output_kind_is_read_from_the_last_layer():
 def test_a_nested_model_is_read_from_its_own_last_layer():
     """What the upload refusal advises for a model without a channel axis: the trained model,
     wrapped whole behind a Reshape. Its probabilities must be the inner model's own."""
-    from playground.model import Classifier, outputs_probabilities
+    from playground.models.building import Classifier, outputs_probabilities
 
     keras.utils.set_random_seed(0)
     inner = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
@@ -104,7 +104,7 @@ def test_the_same_seed_builds_the_same_weights_and_another_seed_does_not():
 
 
 def test_a_copied_model_keeps_its_weights_when_the_original_changes():
-    from playground.model import copy_model
+    from playground.models.building import copy_model
 
     original = build_model(preset("Fast default"))
     copy = copy_model(original)
@@ -117,7 +117,7 @@ def test_a_copied_model_keeps_its_weights_when_the_original_changes():
 
 
 def test_missing_default_model_says_how_to_make_it(tmp_path):
-    from playground.model import load_default_classifier
+    from playground.models.building import load_default_classifier
 
     with pytest.raises(FileNotFoundError, match="scripts/train_default_model.py"):
         load_default_classifier(tmp_path / "absent.keras")

@@ -4,9 +4,12 @@ import keras
 import numpy as np
 import pytest
 
-from playground.layers import make_layer
-from playground.model import build_model
-from playground.moments import (
+from playground.jobs.job import TrainingJob
+from playground.models.building import build_model
+from playground.spec.layers import make_layer
+from playground.spec.presets import preset
+from playground.spec.settings import TrainingSettings
+from playground.training.filter_history import (
     MAX_MOMENTS,
     MOMENTS_BUDGET_BYTES,
     MomentRecorder,
@@ -15,9 +18,6 @@ from playground.moments import (
     moments_allowed,
     planned_batches,
 )
-from playground.presets import preset
-from playground.settings import TrainingSettings
-from playground.training import TrainingJob
 
 
 def test_the_first_epoch_is_sampled_densely():
@@ -52,8 +52,7 @@ def test_a_recorder_keeps_at_most_its_limit_and_the_latest(squares):
 
 def test_the_filters_at_each_moment_are_the_weights_saved_then(squares, monkeypatch):
     """Each moment is compared with the weights read straight from the layer at that point."""
-    from playground import fitting
-
+    from playground.training import fitting
     seen = {}
     original = fitting.StreamingCallback.on_train_batch_begin
 

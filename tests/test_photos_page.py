@@ -7,14 +7,14 @@ from streamlit.testing.v1 import AppTest
 from test_app import APP, TIMEOUT, run_like_a_started_server  # noqa: F401 - an autouse fixture
 from test_images import bomb_png, encoded
 
-from playground.imagenet import WEIGHTS_VARIABLE, center_square, class_names, model_input
+from playground.explain.photos import WEIGHTS_VARIABLE, center_square, class_names, model_input
 
 PAGE = "pages/photos.py"
 
 
 @pytest.fixture
 def fresh_model_cache():
-    from pages.common import photo_classifier
+    from pages.parts.common import photo_classifier
 
     photo_classifier.clear()
     yield
@@ -53,7 +53,7 @@ def test_each_photo_gets_its_top_3(page, photo_classifier):
     lines = top_lines(page)
     assert len(lines) == 3
     for (name, raw, _), line in zip(files, lines, strict=True):
-        from playground.images import open_picture
+        from playground.data.images import open_picture
 
         square = center_square(open_picture(raw, name, smallest_side=224))
         scores = np.asarray(photo_classifier.model(model_input(square), training=False))[0]

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from playground import queue as training_queue_module
-from playground.queue import TrainingQueue
+from playground.jobs import line as training_queue_module
+from playground.jobs.line import TrainingQueue
 
 
 class FakeJob:

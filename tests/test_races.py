@@ -11,8 +11,9 @@ from multiprocessing.connection import Pipe
 import numpy as np
 import pytest
 
-from playground import fitting, worker, worker_pool
-from playground.queue import TrainingQueue
+from playground.jobs import worker, worker_pool
+from playground.jobs.line import TrainingQueue
+from playground.training import fitting
 
 THREADS = 8
 
@@ -111,7 +112,7 @@ def test_batch_end_hooks_on_several_threads_count_and_report_one_at_a_time(monke
 def test_a_run_sends_one_report_at_a_time(squares):
     """The training thread's moments and the callback threads' batches share one pipe."""
     recorder = OverlapRecorder()
-    from playground.settings import TrainingSettings
+    from playground.spec.settings import TrainingSettings
 
     run = fitting.TrainingRun.__new__(fitting.TrainingRun)
     fitting.TrainingRun.__init__(run, _tiny_model(), squares, TrainingSettings(epochs=1, subset_size=256),
@@ -132,8 +133,8 @@ def test_a_run_sends_one_report_at_a_time(squares):
 
 
 def _tiny_model():
-    from playground.layers import make_layer
-    from playground.model import build_model
+    from playground.models.building import build_model
+    from playground.spec.layers import make_layer
 
     return build_model([make_layer("Flatten"), make_layer("Dense", units=10, activation="softmax")])
 
@@ -170,10 +171,10 @@ class RaisingOwner:
 
 
 def test_a_job_whose_owner_check_raises_in_line_fails_instead_of_waiting_for_good(squares):
-    from playground.model import build_model
-    from playground.presets import preset
-    from playground.settings import TrainingSettings
-    from playground.training import TrainingJob
+    from playground.jobs.job import TrainingJob
+    from playground.models.building import build_model
+    from playground.spec.presets import preset
+    from playground.spec.settings import TrainingSettings
 
     queue = TrainingQueue(1)
     settings = TrainingSettings(epochs=1, subset_size=256)
@@ -189,9 +190,9 @@ def test_a_job_whose_owner_check_raises_in_line_fails_instead_of_waiting_for_goo
 
 def test_saliency_and_the_probe_wait_for_a_classifier_in_use():
     """The default classifier is shared between sessions: Inspect's calls take its lock too."""
-    from playground.inspection import activations_of
-    from playground.model import Classifier
-    from playground.saliency import integrated_gradients
+    from playground.explain.inspection import activations_of
+    from playground.explain.saliency import integrated_gradients
+    from playground.models.building import Classifier
 
     classifier = Classifier(_tiny_model(), "test", tuple("0123456789"))
     image = np.zeros((28, 28, 1), np.float32)

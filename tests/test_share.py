@@ -4,9 +4,9 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
-from playground.presets import FAST_DEFAULT_TRAINING, PRESET_SETUPS, PRESETS, preset
-from playground.settings import TrainingSettings
-from playground.share import MAX_LAYERS, ShareLinkError, link_params, open_link
+from playground.spec.links import MAX_LAYERS, ShareLinkError, link_params, open_link
+from playground.spec.presets import FAST_DEFAULT_TRAINING, PRESET_SETUPS, PRESETS, preset
+from playground.spec.settings import TrainingSettings
 
 
 def through_a_url(params: dict) -> dict:
@@ -32,7 +32,7 @@ def test_the_default_networks_link_is_short():
 
 
 def test_odd_values_survive_too():
-    from playground.layers import make_layer
+    from playground.spec.layers import make_layer
 
     stack = [make_layer("Conv2D", filters=7, kernel_size=2, strides=2, padding="same",
                         activation="leaky_relu"),

@@ -1,6 +1,6 @@
 import pytest
 
-from playground.text import duration, literal, ordinal
+from playground.views.text import duration, literal, ordinal
 
 
 @pytest.mark.parametrize("number, expected", [

@@ -6,7 +6,7 @@ import gc
 import threading
 import time
 
-from playground.tickets import Tickets
+from playground.jobs.tickets import Tickets
 
 
 class FakeJob:

@@ -4,15 +4,16 @@ import time
 import numpy as np
 import pytest
 
-from playground import fitting, pipeline, training
-from playground.compiling import compile_for_training
-from playground.data import float_images
-from playground.fitting import TrainingRun
-from playground.model import build_model
-from playground.presets import preset
-from playground.settings import TrainingSettings
-from playground.tickets import SessionToken
-from playground.training import TrainingJob
+from playground.data.loading import float_images
+from playground.jobs import job as training
+from playground.jobs.job import TrainingJob
+from playground.jobs.tickets import SessionToken
+from playground.models.building import build_model
+from playground.spec.presets import preset
+from playground.spec.settings import TrainingSettings
+from playground.training import fitting, pipeline
+from playground.training.compiling import compile_for_training
+from playground.training.fitting import TrainingRun
 
 TINY_STACK = [
     {"type": "Conv2D", "filters": 8, "kernel_size": 3},
@@ -254,7 +255,7 @@ def numpy_forward(layer, images: np.ndarray) -> np.ndarray:
 def test_recalibrated_batch_norm_holds_the_statistics_of_its_inputs(squares):
     import keras
 
-    from playground.batchnorm import SAMPLE_IMAGES, recalibrate_batch_norm
+    from playground.training.batchnorm import SAMPLE_IMAGES, recalibrate_batch_norm
 
     model = build_model(preset("Fast default"))
     images = float_images(squares.train_pixels)
@@ -354,7 +355,7 @@ def test_trainings_leave_no_traced_graphs_behind(squares):
 
 
 def test_batch_norm_recalibration_refuses_bytes(squares):
-    from playground.batchnorm import recalibrate_batch_norm
+    from playground.training.batchnorm import recalibrate_batch_norm
 
     with pytest.raises(ValueError, match="divide them by 255"):
         recalibrate_batch_norm(build_model(preset("Fast default")), squares.train_pixels)

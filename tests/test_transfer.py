@@ -4,12 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from playground.layers import make_layer
-from playground.model import build_model
-from playground.presets import preset
-from playground.settings import TrainingSettings
-from playground.training import TrainingJob
-from playground.transfer import (
+from playground.jobs.job import TrainingJob
+from playground.models.building import build_model
+from playground.models.transfer import (
     CAFFE_MEANS_BGR,
     FINE_TUNE_RATE_FACTOR,
     convolutional_part,
@@ -17,6 +14,9 @@ from playground.transfer import (
     transfer_model,
     unfreeze_for_fine_tuning,
 )
+from playground.spec.layers import make_layer
+from playground.spec.presets import preset
+from playground.spec.settings import TrainingSettings
 
 HEAD = [make_layer("Flatten"), make_layer("Dense", units=32),
         make_layer("Dense", units=10, activation="softmax")]

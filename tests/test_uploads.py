@@ -9,9 +9,9 @@ import keras
 import numpy as np
 import pytest
 
-from playground.model import Classifier, build_model, model_bytes
-from playground.presets import preset
-from playground.uploads import MAX_UNCOMPRESSED_BYTES, UploadRefused, load_uploaded_model
+from playground.models.building import Classifier, build_model, model_bytes
+from playground.models.uploads import MAX_UNCOMPRESSED_BYTES, UploadRefused, load_uploaded_model
+from playground.spec.presets import preset
 
 IMAGES = np.random.default_rng(0).random((2, 28, 28, 1)).astype(np.float32)
 
@@ -228,7 +228,7 @@ def test_a_rescaling_model_is_fed_what_it_expects(tmp_path):
 
 
 def test_a_cifar_model_is_taken_with_cifar_classes(tmp_path):
-    from playground.data import dataset_for_shape
+    from playground.spec.datasets import dataset_for_shape
 
     model = build_model(preset("Slides: residual example (CIFAR-10)"), (32, 32, 3))
     uploaded = load_uploaded_model(model_bytes(model))

@@ -1,4 +1,4 @@
-"""Training in a process of its own (playground.worker, worker_pool): same results as on a thread, and a
+"""Training in a process of its own (playground.jobs.worker, worker_pool): same results as on a thread, and a
 pool that lends, reuses and ends its processes."""
 
 import os
@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from playground import worker, worker_pool
-from playground.compiling import compile_for_training
-from playground.data import float_images
-from playground.layers import make_layer
-from playground.model import build_model
-from playground.presets import preset
-from playground.settings import TrainingSettings
-from playground.training import PROCESS_GONE, TrainingJob, likely_request
+from playground.data.loading import float_images
+from playground.jobs import worker, worker_pool
+from playground.jobs.job import PROCESS_GONE, TrainingJob, likely_request
+from playground.models.building import build_model
+from playground.spec.layers import make_layer
+from playground.spec.presets import preset
+from playground.spec.settings import TrainingSettings
+from playground.training.compiling import compile_for_training
 
 SETTINGS = TrainingSettings(epochs=2, batch_size=100, subset_size=2000, validation_split=0.1)
 WAIT_SECONDS = 120
