@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import keras  # noqa: E402
 
 from playground.data.loading import float_images, load_dataset  # noqa: E402
-from playground.jobs.job import TrainingJob, get_ready_to_train  # noqa: E402
+from playground.jobs.job import TrainingJob
+from playground.jobs.process_link import get_ready_to_train  # noqa: E402
 from playground.jobs.worker_pool import training_processes  # noqa: E402
 from playground.models.building import build_model  # noqa: E402
 from playground.spec.presets import FAST_DEFAULT_TRAINING, preset  # noqa: E402

@@ -35,8 +35,9 @@ from pages.parts.transfer import (
     show_base,
 )
 from playground.data.loading import DataFormatError, DataUnavailableError
-from playground.jobs.job import TrainingJob, get_ready_to_train
+from playground.jobs.job import TrainingJob
 from playground.jobs.line import training_queue
+from playground.jobs.process_link import get_ready_to_train
 from playground.jobs.tickets import SessionToken, server_tickets
 from playground.models.building import Classifier, build_model, copy_model
 from playground.models.transfer import (
@@ -47,8 +48,9 @@ from playground.models.transfer import (
 )
 from playground.spec.costs import check_budget, layer_costs
 from playground.spec.datasets import DATASETS
-from playground.spec.layers import StackError, summary_rows, trace_shapes
+from playground.spec.layers import StackError
 from playground.spec.settings import TrainingSettings
+from playground.spec.shapes import summary_rows, trace_shapes
 from playground.views.figures import stack_diagram
 
 # What a user's stack, data or base can make Train refuse, with a message saying why.

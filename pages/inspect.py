@@ -18,7 +18,7 @@ from playground.explain.inspection import (
 )
 from playground.explain.saliency import integrated_gradients
 from playground.models.building import as_probabilities
-from playground.spec.layers import shape_text
+from playground.spec.shapes import shape_text
 from playground.training.filter_history import first_convolution, maps_at
 from playground.views.describe import top_classes_text
 from playground.views.figures import (

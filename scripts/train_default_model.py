@@ -21,9 +21,9 @@ import tensorflow as tf  # noqa: E402
 
 from playground.data.loading import float_images, load_dataset  # noqa: E402
 from playground.models.building import DEFAULT_MODEL_PATH, build_model  # noqa: E402
-from playground.spec.layers import total_params, trace_shapes  # noqa: E402
 from playground.spec.presets import DEFAULT_MODEL_PRESET, preset  # noqa: E402
 from playground.spec.settings import batches_per_epoch  # noqa: E402
+from playground.spec.shapes import total_params, trace_shapes  # noqa: E402
 
 SEED = 1234
 EPOCHS = 12

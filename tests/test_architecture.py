@@ -20,8 +20,8 @@ MAX_SOURCE_LINES = 300
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-c", "from importlinter.cli import lint_imports_command; lint_imports_command()",
-               "--config", str(root / "pyproject.toml"), "--no-cache"]
+    run = "from importlinter.cli import lint_imports_command; lint_imports_command()"
+    command = [sys.executable, "-c", run, "--config", str(root / "pyproject.toml"), "--no-cache"]
     return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(root)})
 
@@ -69,5 +69,6 @@ def test_a_training_process_loads_no_upload_checks():
     """Training code reads no uploaded files: the upload checks stay out of its process."""
     code = ("import sys; import playground.jobs.worker, playground.training.fitting, "
             "playground.training.compiling; print('playground.models.uploads' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
     assert result.stdout.strip() == "False", result.stdout + result.stderr

@@ -373,12 +373,11 @@ def test_opening_the_page_gets_a_process_ready_for_what_train_would_train(small_
     that the first batch after Train comes in a fraction of a second, not after 1-1.5 s."""
     from pages.parts.common import dataset
     from playground.data.loading import DATA_DIR_VARIABLE
-    from playground.jobs import job as training
-    from playground.jobs import worker_pool
+    from playground.jobs import process_link, worker_pool
     from playground.jobs.worker import architecture
 
     monkeypatch.setenv(DATA_DIR_VARIABLE, str(small_data_dir))
-    monkeypatch.setattr(training, "SEPARATE_PROCESS", True)
+    monkeypatch.setattr(process_link, "SEPARATE_PROCESS", True)
     pool = RecordingPool()
     monkeypatch.setattr(worker_pool, "_processes", pool)
     dataset.clear()
@@ -392,7 +391,7 @@ def test_opening_the_page_gets_a_process_ready_for_what_train_would_train(small_
     assert request.settings.subset_size == 2000 and data is dataset("mnist"), "what the page shows now"
     widget(app.selectbox, "Start from").set_value("Tutorial: Conv32 → Conv64 → Dense128").run()
     request, _ = pool.likely[-1]
-    monkeypatch.setattr(training, "SEPARATE_PROCESS", False)  # train here: the pool is a stand-in
+    monkeypatch.setattr(process_link, "SEPARATE_PROCESS", False)  # train here: the pool is a stand-in
     train_button(app).click().run(timeout=TRAINING_TIMEOUT)
     job = app.session_state["training_job"]
     assert request.architecture == architecture(job.model) and request.settings == job.settings

@@ -13,8 +13,9 @@ from playground.spec.costs import (
     training_memory_bytes,
 )
 from playground.spec.datasets import DATASETS
-from playground.spec.layers import make_layer, trace_shapes
+from playground.spec.layers import make_layer
 from playground.spec.presets import PRESET_SETUPS, PRESETS, preset
+from playground.spec.shapes import trace_shapes
 
 
 @pytest.mark.parametrize("kind, spec, input_shape, output_shape, expected", [

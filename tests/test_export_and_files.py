@@ -5,9 +5,10 @@ from conftest import save_in_keras_layout, squares_dataset
 
 from playground.models.building import build_model
 from playground.spec.costs import PARAMETER_BUDGET, check_budget
-from playground.spec.layers import StackError, make_layer, trace_shapes
+from playground.spec.layers import StackError, make_layer
 from playground.spec.presets import PRESETS, preset
 from playground.spec.settings import TrainingSettings
+from playground.spec.shapes import trace_shapes
 from playground.training.export import keras_script
 
 

@@ -25,8 +25,9 @@ from playground.explain.inspection import (
 )
 from playground.models.building import Classifier, build_model
 from playground.spec.activations import FUNCTIONS, activation, derivative, softmax
-from playground.spec.layers import conv_output_size, make_layer
+from playground.spec.layers import make_layer
 from playground.spec.presets import PRESETS, preset
+from playground.spec.shapes import conv_output_size
 
 RNG = np.random.default_rng(3)
 

@@ -2,16 +2,9 @@ import keras
 import pytest
 
 from playground.models.building import build_model
-from playground.spec.layers import (
-    LayerSpecError,
-    StackError,
-    conv_output_size,
-    make_layer,
-    summary_rows,
-    total_params,
-    trace_shapes,
-)
+from playground.spec.layers import LayerSpecError, StackError, make_layer
 from playground.spec.presets import PRESETS, preset
+from playground.spec.shapes import conv_output_size, summary_rows, total_params, trace_shapes
 
 conv, pool, dense = (lambda **s: make_layer("Conv2D", **s)), (lambda **s: make_layer("MaxPooling2D", **s)), \
     (lambda units, **s: make_layer("Dense", units=units, **s))

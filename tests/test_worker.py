@@ -13,7 +13,8 @@ import tensorflow as tf
 
 from playground.data.loading import float_images
 from playground.jobs import worker, worker_pool
-from playground.jobs.job import PROCESS_GONE, TrainingJob, likely_request
+from playground.jobs.job import TrainingJob
+from playground.jobs.process_link import PROCESS_GONE, likely_request
 from playground.models.building import build_model
 from playground.spec.layers import make_layer
 from playground.spec.presets import preset
@@ -143,7 +144,7 @@ def test_a_process_that_dies_fails_its_job_in_one_line_and_the_next_job_trains(s
     deadline = time.monotonic() + WAIT_SECONDS
     while job.batches_done < 5 and time.monotonic() < deadline:
         time.sleep(0.01)
-    job._process.process.kill()  # as the kernel's out-of-memory killer would
+    job.process_link.process.process.kill()  # as the kernel's out-of-memory killer would
     assert job.join(10)
     snapshot = job.snapshot()
     assert (snapshot.state, snapshot.error) == ("failed", PROCESS_GONE)

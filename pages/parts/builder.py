@@ -18,12 +18,9 @@ from playground.spec.layers import (
     StackError,
     describe_settings,
     make_layer,
-    shape_text,
-    total_params,
-    trace_partial,
-    trace_shapes,
 )
 from playground.spec.presets import PRESET_SETUPS, PRESETS, preset
+from playground.spec.shapes import shape_text, total_params, trace_partial, trace_shapes
 from playground.views.text import megabytes, short_count
 
 STARTING_PRESET = "Fast default"

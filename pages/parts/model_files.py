@@ -7,7 +7,7 @@ from pages.parts.transfer import SCRATCH
 from playground.jobs.job import TrainingJob
 from playground.models.building import Classifier, model_bytes
 from playground.models.uploads import UploadRefused, load_uploaded_model
-from playground.spec.datasets import DATASETS, dataset_for_shape
+from playground.spec.datasets import DATASETS, NUM_CLASSES, dataset_for_shape, image_shapes_text
 from playground.spec.layers import StackError
 from playground.training.export import keras_script
 from playground.views.text import literal
@@ -47,8 +47,8 @@ def model_upload(dataset_name: str) -> None:
     """Load a new upload once (a file stays in the uploader across reruns), then keep saying
     what became of it while it stays there."""
     upload = st.file_uploader("Use a trained model (.keras or .h5)", key="model_upload",
-                              help="A Keras model of built-in layers that takes 28×28×1 images (digits, "
-                                   "clothes) or 32×32×3 ones (CIFAR-10) and scores 10 classes, saved with "
+                              help=f"A Keras model of built-in layers that takes {image_shapes_text()} and "
+                                   f"scores {NUM_CLASSES} classes, saved with "
                                    "model.save('name.keras').")
     if upload is None:
         return

@@ -3,7 +3,7 @@ training widgets, kept in session state across page visits."""
 
 import streamlit as st
 
-from playground.spec.datasets import DATASETS
+from playground.spec.datasets import DATASETS, image_shapes_text
 from playground.spec.presets import FAST_DEFAULT_TRAINING
 from playground.spec.settings import (
     BATCH_SIZE_RANGE,
@@ -47,7 +47,7 @@ def dataset_choice() -> str:
     saved["dataset"] = st.sidebar.selectbox(
         "Data set", names, names.index(saved["dataset"]), key=setting_key("dataset"),
         format_func=lambda name: DATASETS[name].title,
-        help="The network's input follows it: 28 × 28 × 1 for the gray sets, 32 × 32 × 3 for CIFAR-10.")
+        help=f"The network's input follows it: {image_shapes_text()}.")
     return saved["dataset"]
 
 

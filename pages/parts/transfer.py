@@ -18,15 +18,16 @@ from playground.models.transfer import (
     imagenet_base_summary,
     load_imagenet_base,
 )
-from playground.spec.datasets import DATASETS, dataset_for_shape
-from playground.spec.layers import make_layer, shape_text
+from playground.spec.datasets import DATASETS, GRAY_SHAPE, dataset_for_shape
+from playground.spec.layers import make_layer
+from playground.spec.shapes import shape_text
 
 SCRATCH = "none"
 BASE_TITLES = {
     SCRATCH: "No: build a whole network",
     "session": "This session's model",
     "default": "The default digit model",
-    **{name: spec.title for name, spec in IMAGENET_BASES.items()},
+    **{name: spec["title"] for name, spec in IMAGENET_BASES.items()},
 }
 # Starting points that suit each kind of base: few images, and small batches for the
 # ImageNet networks, whose 96 × 96 maps are large.
@@ -128,7 +129,7 @@ def show_base(summary: BaseSummary, dataset_name: str) -> str | None:
         st.dataframe(summary.rows, hide_index=True)
         st.caption("These layers keep their trained weights: only the head below trains. Batch norm "
                    "stays frozen even when you fine-tune.")
-    if summary.input_shape == (28, 28, 1):
+    if summary.input_shape == GRAY_SHAPE:
         st.sidebar.caption(DIGIT_BASE_FINDINGS)
     image_shape = tuple(DATASETS[dataset_name].image_shape)
     if image_shape != summary.input_shape:
@@ -141,8 +142,8 @@ def show_base(summary: BaseSummary, dataset_name: str) -> str | None:
 def base_loading_message(choice: str) -> str:
     if choice in IMAGENET_BASES:
         spec = IMAGENET_BASES[choice]
-        return (f"Loading {spec.title}. The first time, Keras downloads its ImageNet weights (about "
-                f"{spec.download_megabytes} MB); this can take a minute…")
+        return (f"Loading {spec['title']}. The first time, Keras downloads its ImageNet weights (about "
+                f"{spec['download_megabytes']} MB); this can take a minute…")
     return f"Copying the convolutional part of {BASE_TITLES[choice]}…"
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from playground.spec.datasets import DATASETS, NUM_CLASSES
+from playground.spec.datasets import DATASETS, GRAY_SHAPE, NUM_CLASSES
 
 DATA_DIR_VARIABLE = "PLAYGROUND_DATA_DIR"
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -162,7 +162,7 @@ def _download_with_keras(name: str) -> dict[str, np.ndarray]:
     return arrays
 
 
-def read_npz(path: Path, image_shape=(28, 28, 1)) -> dict[str, np.ndarray]:
+def read_npz(path: Path, image_shape=GRAY_SHAPE) -> dict[str, np.ndarray]:
     """Read a Keras-layout .npz (x_train, y_train, x_test, y_test), checking every array."""
     try:
         with np.load(path, allow_pickle=False) as archive:
@@ -224,7 +224,7 @@ def parse_idx(raw: bytes, path: Path | str) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
-def check_arrays(arrays: dict[str, np.ndarray], origin: str, image_shape=(28, 28, 1)) -> None:
+def check_arrays(arrays: dict[str, np.ndarray], origin: str, image_shape=GRAY_SHAPE) -> None:
     """Refuse anything but uint8 images of `image_shape` (gray ones without the channel axis,
     as the files store them) with matching labels 0–9."""
     stored = tuple(image_shape[:2]) if image_shape[2] == 1 else tuple(image_shape)

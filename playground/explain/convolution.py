@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from playground.spec.layers import conv_output_size
+from playground.spec.shapes import conv_output_size
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from PIL import Image, ImageOps
 from playground.spec.activations import softmax
 
 WEIGHTS_VARIABLE = "PLAYGROUND_RESNET50_WEIGHTS"
-CLASSES_PATH = Path(__file__).resolve().parent.parent / "assets" / "imagenet_classes.json"
+CLASSES_PATH = Path(__file__).resolve().parents[2] / "assets" / "imagenet_classes.json"
 INPUT_SIDE = 224
 TOP_K = 3
 EARLY_LAYER = "conv1_relu"  # 112×112×64: edges and colour blobs, like a small CNN's first layer

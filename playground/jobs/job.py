@@ -12,8 +12,6 @@ job whose page has gone (a closed or reloaded tab) stops by itself within second
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
 import time
 import weakref
@@ -23,10 +21,12 @@ from dataclasses import replace
 import keras
 
 from playground.data.loading import Dataset
+from playground.jobs import process_link
 from playground.jobs.job_state import JobBuffer, JobSnapshot, Progress
 from playground.jobs.line import TrainingQueue, training_queue
+from playground.jobs.process_link import ProcessLink
 from playground.jobs.process_memory import collect_and_release, limit_malloc_arenas
-from playground.jobs.worker import TrainingRequest, model_request
+from playground.jobs.worker import model_request
 from playground.jobs.worker_pool import dataset_token, training_processes
 from playground.spec.settings import TrainingSettings, batches_per_epoch
 from playground.training.compiling import compile_for_training
@@ -38,38 +38,8 @@ from playground.training.pipeline import split
 ORPHAN_GRACE_SECONDS = 6.0
 OWNER_CHECK_SECONDS = 1.0  # how often a running job asks whether its page is still there
 EPOCH_TOLERANCE = 1e-9  # a batch point at an epoch's end sits at epoch + batches / batches per epoch
-RELAY_WAIT_SECONDS = 0.1  # how long the job's thread waits for a report before checking its stop and page
-PROCESS_GONE = ("The training process ended unexpectedly (the server may be short of memory): "
-                "press Train to try again.")
-
-# "0" trains on threads of the server's own process, as before training processes existed.
-SEPARATE_PROCESS_VARIABLE = "PLAYGROUND_TRAINING_PROCESS"
-SEPARATE_PROCESS = os.environ.get(SEPARATE_PROCESS_VARIABLE, "1").strip() != "0"
 
 limit_malloc_arenas()  # before the first training thread (see playground.jobs.process_memory)
-
-
-LikelyTraining = Callable[[], tuple[keras.Model, Dataset, TrainingSettings] | None]
-
-
-def get_ready_to_train(likely: LikelyTraining | None = None) -> None:
-    """Start a training process ahead, if trainings run in one and none is idle: a page that
-    offers Train calls this, so that a learner's first training finds TensorFlow imported.
-    `likely`, called only then, gives what the page would train now (a new model, its data
-    set and settings) or None: the process traces that network's training step meanwhile."""
-    if SEPARATE_PROCESS:
-        with contextlib.suppress(ValueError):  # a bad slot setting: the page says so, and nobody trains
-            training_processes().start_one_ahead(training_queue().slots, lambda: likely_request(likely))
-
-
-def likely_request(likely: LikelyTraining | None) -> tuple[TrainingRequest, Dataset] | None:
-    """The request a job would send for `likely()`'s training, and its data set."""
-    training = likely() if likely is not None else None
-    if training is None:
-        return None
-    model, data, settings = training
-    settings = settings.checked(len(data.train_pixels))
-    return model_request(model, settings, 0, None, dataset_token(data), None), data
 
 
 class TrainingJob:
@@ -83,7 +53,8 @@ class TrainingJob:
         self.model = model
         self.data = data
         self.settings = settings.checked(len(data.train_pixels))
-        self.separate_process = SEPARATE_PROCESS if separate_process is None else separate_process
+        self.separate_process = (process_link.SEPARATE_PROCESS if separate_process is None
+                                 else separate_process)
         # Whether the page that owns the job is still open (see belong_to); None: always.
         self._owner_connected: Callable[[], bool] | None = None
         self._owner_gone_since: float | None = None
@@ -92,13 +63,10 @@ class TrainingJob:
         self.next_epoch = 0
         self._buffer = JobBuffer()
         self._moments: tuple | None = () if keep_moments else None
-        self._optimizer_state = None  # a training process's optimizer, between two starts
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._queue: TrainingQueue | None = None
-        self._process = None  # the training process lent to this job while it trains
-        self._process_lock = threading.Lock()
-        self._stop_sent = False
+        self.process_link = ProcessLink()  # the training process lent to this job while it trains
         self._batches_before = 0  # batches trained in earlier starts
         (self.train_pixels, self.y_train,
          self.validation_pixels, self.y_validation) = split(data, self.settings)
@@ -193,15 +161,7 @@ class TrainingJob:
                 self._buffer.state = "stopping"
         if self._queue is not None:
             self._queue.wake()  # a waiting job leaves the line now, not at its next check
-        self._tell_process_to_stop()
-
-    def _tell_process_to_stop(self) -> None:
-        """Pass a stop request on to the training process at once, if one trains this job."""
-        with self._process_lock:
-            if self._process is not None and not self._stop_sent:
-                self._stop_sent = True
-                with contextlib.suppress(OSError):  # it died: the relay reports that
-                    self._process.send(("stop", self._stop_reason()))
+        self.process_link.tell_to_stop(self._stop_reason())
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread; True if it has ended."""
@@ -270,43 +230,12 @@ class TrainingJob:
                     self._moments)()
 
     def _train_in_a_process(self) -> None:
-        request = model_request(self.model, self.settings, self.next_epoch, self._optimizer_state,
+        request = model_request(self.model, self.settings, self.next_epoch, self.process_link.optimizer_state,
                                 dataset_token(self.data), self._moments)
-        processes = training_processes()
-        process = processes.borrow()
-        try:
-            process.send_training(request, self.data)
-            with self._process_lock:
-                self._process, self._stop_sent = process, False
-            if self._stop.is_set():
-                self._tell_process_to_stop()  # asked while the request was on its way
-            self._relay(process)
-        except (EOFError, OSError):  # the process died: out of memory, or killed
-            processes.discard(process)
-            self._set(state="failed", error=PROCESS_GONE)
-            return
-        except BaseException:
-            processes.discard(process)  # in an unknown state: never lend it again
-            raise
-        finally:
-            with self._process_lock:
-                self._process = None
-        processes.give_back(process)
-
-    def _relay(self, process) -> None:
-        """Pass the process's reports on to the buffer until its result comes."""
-        while True:
-            if process.connection.poll(RELAY_WAIT_SECONDS):
-                report = process.connection.recv()
-                if report[0] == "result":
-                    weights, self._optimizer_state = report[-2:]
-                    self.model.set_weights(weights)
-                    self.receive(report[:-2])
-                    return
-                self.receive(report)
-                if report[0] == "failed":
-                    return
-            self.check_owner_now_and_then()  # which may ask it to stop
+        error = self.process_link.train(request, self.data, self._stop_reason, self.receive,
+                                        self.model.set_weights, self.check_owner_now_and_then)
+        if error is not None:
+            self._set(state="failed", error=error)
 
     def receive(self, report: Report) -> None:
         """Take one report of a run (see playground.training.fitting) into the buffer."""

@@ -29,7 +29,7 @@ ReadyFor = tuple[TrainingRequest, Any]  # a request, and its data set
 
 WORKER_IDLE_SECONDS = 60.0  # an idle training process ends this long after its last training
 END_WAIT_SECONDS = 5.0  # how long an ending process may take before it is killed
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # A fresh interpreter, not a fork (TensorFlow's threads do not survive one) and not
 # multiprocessing's spawn, which would run the server's main script again in the child.
 START_COMMAND = ("import sys; from playground.jobs.worker import serve_descriptor; "

@@ -14,21 +14,21 @@ import keras
 import numpy as np
 
 from playground.spec.activations import softmax
-from playground.spec.datasets import DATASETS
-from playground.spec.layers import trace_shapes
+from playground.spec.datasets import DATASETS, GRAY_SHAPE, NUM_CLASSES
+from playground.spec.shapes import trace_shapes
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 DEFAULT_MODEL_PATH = ASSETS_DIR / "default_model.keras"
 # Keras' default of 0.99 needs hundreds of steps before the moving statistics are usable, so
 # the short trainings learners run would evaluate far worse than they trained.
 BATCH_NORM_MOMENTUM = 0.9
 METADATA_ENTRY = "playground.json"  # in the playground's own model files: the data set it trained on
-DRAWING_SHAPE = (28, 28, 1)  # what Draw makes of a drawing (playground.data.drawing)
+DRAWING_SHAPE = GRAY_SHAPE  # what Draw makes of a drawing (playground.data.drawing)
 # A last layer with one of these activations outputs probabilities; any other, logits.
 PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid")
 
 
-def build_model(stack: list[dict], input_shape=(28, 28, 1), num_classes: int = 10,
+def build_model(stack: list[dict], input_shape=GRAY_SHAPE, num_classes: int = NUM_CLASSES,
                 seed: int = 0) -> keras.Model:
     """A functional Keras model for `stack`, validated first so errors name the layer.
 
@@ -211,7 +211,7 @@ def load_default_classifier(path: Path = DEFAULT_MODEL_PATH) -> Classifier:
         class_names=DATASETS["mnist"].class_names,
         description=default_model_description(path),
     )
-    classifier.probabilities(np.zeros((1, 28, 28, 1), np.float32))  # trace once, off the hot path
+    classifier.probabilities(np.zeros((1, *DRAWING_SHAPE), np.float32))  # trace once, off the hot path
     return classifier
 
 

@@ -22,7 +22,9 @@ import keras
 import numpy as np
 
 from playground.models.building import add_layers, all_layers, copy_model
-from playground.spec.layers import layer_names, trace_shapes
+from playground.spec.datasets import COLOUR_SHAPE, NUM_CLASSES
+from playground.spec.layers import layer_names
+from playground.spec.shapes import trace_shapes
 
 FIXED = ("caffe_preprocess",)  # layers that are preprocessing, never trained
 HEAD_PREFIX = "head_"  # the head's layer names, so they never clash with the base's
@@ -90,7 +92,7 @@ def unfreeze_for_fine_tuning(model: keras.Model) -> None:
         layer.trainable = not isinstance(layer, keras.layers.BatchNormalization) and layer.name not in FIXED
 
 
-def transfer_model(base: keras.Model, head_stack: list[dict], num_classes: int = 10,
+def transfer_model(base: keras.Model, head_stack: list[dict], num_classes: int = NUM_CLASSES,
                    seed: int = 0) -> keras.Model:
     """`base`, frozen, with the head stack on its output; the head's layers are named head_…"""
     freeze(base)
@@ -108,7 +110,7 @@ def imagenet_base(name: str, weights: str | None = "imagenet") -> keras.Model:
     spec = IMAGENET_BASES[name]
     application = getattr(keras.applications, spec["application"])
     network = application(include_top=False, weights=weights, input_shape=(IMAGENET_SIDE, IMAGENET_SIDE, 3))
-    inputs = keras.Input((32, 32, 3), name="image")
+    inputs = keras.Input(COLOUR_SHAPE, name="image")
     scaled = keras.layers.Resizing(IMAGENET_SIDE, IMAGENET_SIDE, name="scale_up")(inputs)
     outputs = network(_preprocessing(name)(scaled))
     return keras.Model(inputs, outputs, name="base")

@@ -26,7 +26,7 @@ import numpy as np
 
 from playground.models.building import METADATA_ENTRY
 from playground.spec.costs import PARAMETER_BUDGET
-from playground.spec.datasets import DATASETS
+from playground.spec.datasets import DATASETS, GRAY_SHAPE, IMAGE_SHAPES, NUM_CLASSES, image_shapes_text
 
 MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024  # all of a model's files together, once unpacked
 MAX_ARCHIVE_ENTRIES = 100
@@ -51,8 +51,8 @@ class UploadedModel:
     notes: list[str] = field(default_factory=list)  # what was adapted, for the learner to know
 
 
-def load_uploaded_model(raw: bytes, input_shapes=((28, 28, 1), (32, 32, 3)),
-                        num_classes: int = 10) -> UploadedModel:
+def load_uploaded_model(raw: bytes, input_shapes=IMAGE_SHAPES,
+                        num_classes: int = NUM_CLASSES) -> UploadedModel:
     """A checked model from the bytes of an uploaded file, or UploadRefused saying why not.
     It must take one of `input_shapes` (the data sets' images) and score `num_classes`."""
     if raw.startswith(ZIP_SIGNATURE):
@@ -204,7 +204,7 @@ def _nearest_shape(taken: tuple, shapes) -> tuple:
     return tuple(shapes[0])
 
 
-def check_fit(model: keras.Model, input_shape=(28, 28, 1), num_classes: int = 10) -> None:
+def check_fit(model: keras.Model, input_shape=GRAY_SHAPE, num_classes: int = NUM_CLASSES) -> None:
     """UploadRefused unless the model takes the playground's images and scores its classes."""
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise UploadRefused("This model has several inputs or outputs; the playground needs one image in "
@@ -229,8 +229,7 @@ def check_fit(model: keras.Model, input_shape=(28, 28, 1), num_classes: int = 10
                             f"{wrap}keras.layers.Flatten(), model]).save('{WRAPPED_NAME}').")
     if taken != wanted:
         raise UploadRefused(f"This model takes inputs of shape {_shape(taken)}; the playground feeds "
-                            "28×28×1 images (digits and clothes, one grey channel) or 32×32×3 ones "
-                            "(CIFAR-10 photos), with values from 0 to 1.")
+                            f"{image_shapes_text()}, with values from 0 to 1.")
     if tuple(model.output_shape[1:]) != (num_classes,):
         raise UploadRefused(f"This model outputs {_shape(model.output_shape[1:])} values; the playground "
                             f"needs {num_classes}, one score per class. End it with "

@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from playground.spec.layers import LayerInfo, StackError, total_params
+from playground.spec.layers import StackError
+from playground.spec.shapes import LayerInfo, total_params
 
 # Budgets that keep one training within a Community Cloud app's memory (690 MB to 2.7 GB).
 PARAMETER_BUDGET = 3_000_000

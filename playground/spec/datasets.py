@@ -59,6 +59,14 @@ def shape_words(shape) -> str:
     return "×".join(str(size) for size in shape)
 
 
+def image_shapes_text() -> str:
+    """"28×28×1 images (MNIST, Fashion-MNIST) or 32×32×3 ones (CIFAR-10)", from the catalogue."""
+    kinds = [f"{shape_words(shape)} {'images' if index == 0 else 'ones'} "
+             f"({', '.join(info.title for info in CATALOGUE if info.image_shape == shape)})"
+             for index, shape in enumerate(IMAGE_SHAPES)]
+    return " or ".join(kinds)
+
+
 def dataset_named_by(class_names) -> str:
     """The data set whose classes these are (a Fashion-MNIST model's gets Fashion-MNIST);
     MNIST for any other list."""

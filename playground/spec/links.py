@@ -18,15 +18,9 @@ import math
 import re
 
 from playground.spec.datasets import DATASETS
-from playground.spec.layers import (
-    LAYER_TYPES,
-    MAX_LAYERS,
-    LayerSpecError,
-    StackError,
-    make_layer,
-    trace_shapes,
-)
+from playground.spec.layers import LAYER_TYPES, MAX_LAYERS, LayerSpecError, StackError, make_layer
 from playground.spec.settings import TrainingSettings
+from playground.spec.shapes import trace_shapes
 
 MAX_LINK_CHARACTERS = 2_000  # a network at the builder's limits fits well within this
 TYPE_CODES = {"Conv2D": "c", "MaxPooling2D": "p", "AveragePooling2D": "a", "BatchNormalization": "b",

@@ -8,7 +8,9 @@ from PIL import Image
 from plotly.colors import sample_colorscale, unlabel_rgb
 from plotly.subplots import make_subplots
 
-from playground.spec.layers import TYPE_TITLES, shape_text
+from playground.spec.datasets import GRAY_SHAPE
+from playground.spec.layers import TYPE_TITLES
+from playground.spec.shapes import shape_text
 
 HIGHLIGHT_COLOR = "#e4572e"
 BAR_COLOR = "#8fa7c9"
@@ -128,7 +130,7 @@ def per_class_figure(accuracies: np.ndarray, class_names: tuple[str, ...]) -> go
     return figure
 
 
-def stack_diagram(infos, input_shape=(28, 28, 1)) -> str:
+def stack_diagram(infos, input_shape=GRAY_SHAPE) -> str:
     """Graphviz DOT for the stack: one box per layer with its output shape; a residual block
     as a frame with its main path and its shortcut side by side, meeting at the sum."""
     lines = ['digraph { rankdir=TB; node [shape=box style="rounded,filled" fillcolor="#eef2f8" '
