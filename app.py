@@ -9,6 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from pages.parts import page_list
 from pages.parts.common import keep_keras_between_reruns
 from pages.parts.reload import keep_ticket_in_url, note_page_view, take_back_training
 from playground.jobs.process_memory import SessionMemory
@@ -20,14 +21,8 @@ ICON = Path(__file__).parent / "assets" / "icon.png"
 st.set_page_config(page_title="CNN Playground", page_icon=str(ICON), layout="wide")
 keep_keras_between_reruns()
 
-PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
-    st.Page("pages/build_train.py", title="Build & Train", icon=":material/model_training:"),
-    st.Page("pages/inspect.py", title="Inspect", icon=":material/frame_inspect:"),
-    st.Page("pages/how_it_works.py", title="How it works", icon=":material/school:"),
-    st.Page("pages/photos.py", title="Photos", icon=":material/photo_camera:"),
-]
+PAGES = [st.Page(page.path, title=page.title, icon=page.icon, default=index == 0)
+         for index, page in enumerate(page_list.PAGES)]
 
 st.session_state.setdefault("session_memory", SessionMemory())  # hands memory back once the session goes
 take_back_training()  # before any page draws: a reloaded tab gets its training back

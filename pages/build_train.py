@@ -1,7 +1,6 @@
 """Build & Train: assemble a CNN in the sidebar, train it live, and study the results."""
 
 import copy
-from dataclasses import replace
 
 import streamlit as st
 
@@ -38,19 +37,15 @@ from playground.data.loading import DataFormatError, DataUnavailableError
 from playground.jobs.job import TrainingJob
 from playground.jobs.line import training_queue
 from playground.jobs.process_link import get_ready_to_train
-from playground.jobs.tickets import SessionToken, server_tickets
-from playground.models.building import Classifier, build_model, copy_model
-from playground.models.transfer import (
-    FINE_TUNE_RATE_FACTOR,
-    BaseUnavailableError,
-    transfer_model,
-    unfreeze_for_fine_tuning,
-)
-from playground.spec.costs import check_budget, layer_costs
+from playground.jobs.starting import start_owned_job
+from playground.models.building import Classifier, copy_model
+from playground.models.starting_points import fine_tuning_settings, model_from_scratch, model_on_base
+from playground.models.transfer import FINE_TUNE_RATE_FACTOR, BaseUnavailableError, unfreeze_for_fine_tuning
+from playground.spec.costs import layer_costs
 from playground.spec.datasets import DATASETS
 from playground.spec.layers import StackError
 from playground.spec.settings import TrainingSettings
-from playground.spec.shapes import summary_rows, trace_shapes
+from playground.spec.shapes import summary_rows
 from playground.views.figures import stack_diagram
 
 # What a user's stack, data or base can make Train refuse, with a message saying why.
@@ -82,18 +77,12 @@ def chosen_base(dataset_name: str):
 
 
 def new_model(stack: list[dict], dataset_name: str, settings: TrainingSettings):
-    """A fresh model for a training: the stack on the data set's images, or a new head on a
-    frozen copy of the chosen base. Raises the user's errors (stack, budget, base)."""
+    """A fresh model for a training; raises the user's errors (stack, budget, base)."""
     choice = st.session_state.get("transfer_base", SCRATCH)
     if choice == SCRATCH:
-        input_shape = DATASETS[dataset_name].image_shape
-        check_budget(trace_shapes(stack, input_shape), settings.batch_size)
-        return build_model(stack, input_shape, seed=settings.seed)
-    summary = base_summary(choice)
-    check_budget(trace_shapes(stack, summary.output_shape), settings.batch_size,
-                 frozen_params=summary.frozen, base_values=summary.largest_activation)
+        return model_from_scratch(stack, dataset_name, settings)
     with st.spinner(base_loading_message(choice)):
-        return transfer_model(make_base(choice), stack, seed=settings.seed)
+        return model_on_base(stack, base_summary(choice), lambda: make_base(choice), settings)
 
 
 def model_description(dataset_name: str, accuracy: float) -> str:
@@ -125,22 +114,18 @@ def likely_training(stack: list[dict], dataset_name: str, settings: TrainingSett
 
 def start_job(model, dataset_name: str, settings: TrainingSettings, stack: list[dict]) -> bool:
     """This session's job on `model`: owned by the session, kept for a reloaded tab, started."""
+    training = {"training_stack": stack, "training_dataset": dataset_name,
+                "training_base": st.session_state.get("transfer_base", SCRATCH)}
+    # What a reloaded tab needs to show this job again, with the stack and settings it started from.
+    kept = {key: st.session_state[key] for key in KEPT_ACROSS_RELOAD if key in st.session_state} | training
     try:
-        data = dataset(dataset_name)
-        job = TrainingJob(model, data, settings)
+        started = start_owned_job(model, dataset(dataset_name), settings, session_connected_check(),
+                                  copy.deepcopy(kept))
     except (ValueError, DataUnavailableError, DataFormatError) as error:
         st.error(str(error))
         return False
-    owner = SessionToken()
-    job.belong_to(owner, session_connected_check())
-    st.session_state.update(training_job=job, training_job_owner=owner, training_stack=stack,
-                            training_dataset=dataset_name,
-                            training_base=st.session_state.get("transfer_base", SCRATCH))
-    # What a reloaded tab needs to show this job again, with the stack and settings it started from.
-    keepsake = {key: copy.deepcopy(st.session_state[key])
-                for key in KEPT_ACROSS_RELOAD if key in st.session_state}
-    st.session_state.training_ticket = server_tickets().issue(job, keepsake)
-    job.start()
+    st.session_state.update(training_job=started.job, training_job_owner=started.owner,
+                            training_ticket=started.ticket, **training)
     return True
 
 
@@ -185,10 +170,10 @@ def offer_fine_tuning(job: TrainingJob, snapshot) -> None:
         return
     if st.session_state.get("fine_tuning_of") is job:
         return
-    settings = replace(job.settings, learning_rate=job.settings.learning_rate * FINE_TUNE_RATE_FACTOR)
+    settings = fine_tuning_settings(job.settings)
     with st.container(border=True):
         st.markdown(f"**Fine-tune?** The head has learned on the frozen base. Now the base's layers can "
-                    f"learn too (batch norm stays frozen), at a tenth of the rate "
+                    f"learn too (batch norm stays frozen), at {FINE_TUNE_RATE_FACTOR:g} times the rate "
                     f"({settings.learning_rate:g}), for {settings.epochs} more epochs: with few images this "
                     "often adds a point or two, and with too high a rate it would undo what the base knew.")
         if st.button("Unfreeze and fine-tune", icon=":material/lock_open:", key="fine_tune"):

@@ -8,14 +8,14 @@ from pages.parts.canvas import digit_canvas
 from pages.parts.common import (
     LAST_DIGIT_KEY,
     classifier_or_stop,
-    dataset,
+    classifier_test_set,
     default_classifier,
     route_through_app,
+    test_image_caption,
 )
 from playground.data.drawing import preprocess_digit
 from playground.data.images import picture_of
-from playground.data.loading import DataFormatError, DataUnavailableError
-from playground.spec.datasets import dataset_named_by
+from playground.data.loading import test_example
 from playground.views.describe import top_classes_text
 from playground.views.figures import probabilities_figure
 
@@ -39,7 +39,7 @@ def drawing_canvas() -> np.ndarray | None:
         st.rerun()
     if buttons.button("Pick a test image", icon=":material/shuffle:", key="draw_test_image",
                    help="A random image from the model's test set, for when drawing is not an option."):
-        st.session_state.draw_test_pick = int(np.random.default_rng().integers(2**31))
+        st.session_state.draw_test_pick = int(np.random.default_rng().integers(2**31))  # any model's test set
         st.session_state.canvas_generation += 1  # a fresh canvas: the test image shows, not an old drawing
         st.rerun()
     return drawing
@@ -48,17 +48,12 @@ def drawing_canvas() -> np.ndarray | None:
 def test_digit(classifier) -> np.ndarray | None:
     """The picked test image of the model's data set, if any, with its true label in words."""
     pick = st.session_state.get("draw_test_pick")
-    if pick is None:
+    data = None if pick is None else classifier_test_set(classifier)
+    if data is None:
         return None
-    try:
-        data = dataset(dataset_named_by(classifier.class_names))
-    except (DataUnavailableError, DataFormatError) as error:
-        st.error(str(error))
-        return None
-    index = pick % len(data.x_test)
-    st.caption(f"{data.title} test image {index}, true label **{data.class_names[data.y_test[index]]}**. "
-               "Draw on the canvas to use your own instead.")
-    return data.x_test[index]
+    image, index, label = test_example(data, pick)
+    st.caption(f"{test_image_caption(data, index, label)}. Draw on the canvas to use your own instead.")
+    return image
 
 
 def show_prediction(classifier, digit: np.ndarray) -> None:

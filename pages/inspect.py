@@ -11,7 +11,6 @@ from playground.explain.inspection import (
     activations_of,
     colour_filters,
     conv_kernels,
-    feature_map_grid,
     filter_kernels,
     layer_views,
     tile,
@@ -23,47 +22,25 @@ from playground.training.filter_history import first_convolution, maps_at
 from playground.views.describe import top_classes_text
 from playground.views.figures import (
     attribution_figure,
-    colorize,
     kernel_figure,
     probabilities_figure,
     vector_figure,
 )
+from playground.views.map_grids import as_maps, grid_layout, grid_picture
 
 INPUT_SIDE = 168  # six screen pixels per input pixel for a digit, five for a CIFAR photo
 PAIR_WIDTH = 480  # a pooling layer's source and result share one row
 SINGLE_WIDTH = 760
-MAX_SCALE = 8
 # Enlarged feature maps keep sharp pixels instead of the browser's blur. On a phone, a grid
 # wider than the screen shrinks to fit instead of spilling over.
 PIXELATED = ("<style>[data-testid='stImage'] img { image-rendering: pixelated; } "
              "[data-testid='stImageContainer'] { max-width: 100%; }</style>")
 
 
-def grid_picture(maps: np.ndarray, columns: int) -> np.ndarray:
-    return colorize(feature_map_grid(maps, columns))
-
-
 def show_picture(container, picture: np.ndarray, scale: int, caption: str) -> None:
     """One small PNG, enlarged by the browser: far less to encode and send than a big one."""
     container.image(picture, width=picture.shape[1] * scale, caption=caption, output_format="PNG",
                     alt=f"Feature maps, {caption}")
-
-
-def grid_layout(maps: np.ndarray, width: int) -> tuple[int, int]:
-    """Columns and the pixel scale that fit `maps` in `width` screen pixels.
-
-    About twice as many columns as rows: a wide grid needs less scrolling than a square one.
-    """
-    height, map_width, count = maps.shape
-    columns = int(np.ceil(np.sqrt(2 * count)))
-    return columns, int(np.clip(width // (columns * (map_width + 1)), 1, MAX_SCALE))
-
-
-def as_maps(values: np.ndarray) -> np.ndarray:
-    """Height × width × maps: a 2-D output is one map; a vector, one 1 × 1 map per value."""
-    if values.ndim == 2:
-        return values[..., np.newaxis]
-    return values if values.ndim == 3 else values.reshape(1, 1, -1)
 
 
 def show_maps(values: np.ndarray) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import streamlit as st
 
 from playground.data.drawing import decode_png_data_url
+from playground.views import colours
 
 CANVAS_CSS = """
 canvas { touch-action: none; border-radius: 0.5rem; cursor: crosshair; display: block;
@@ -27,9 +28,9 @@ export default function (component) {
   canvas.setAttribute("aria-label", data.label);
   parentElement.appendChild(canvas);
   const pen = canvas.getContext("2d");
-  pen.fillStyle = "#000000";
+  pen.fillStyle = data.paper;
   pen.fillRect(0, 0, data.side, data.side);
-  pen.strokeStyle = "#ffffff";
+  pen.strokeStyle = data.ink;
   pen.lineWidth = data.stroke;
   pen.lineCap = pen.lineJoin = "round";
   let drawing = false;
@@ -68,7 +69,8 @@ _canvas = st.components.v2.component("playground_digit_canvas", css=CANVAS_CSS, 
 
 def digit_canvas(side: int, stroke: int, key: str) -> np.ndarray | None:
     """Mount the canvas; the RGBA drawing after the latest stroke, or None before the first."""
-    result = _canvas(key=key, data={"side": side, "stroke": stroke, "label": "Drawing area for one digit"},
+    result = _canvas(key=key, data={"side": side, "stroke": stroke, "label": "Drawing area for one digit",
+                                         "ink": colours.INK, "paper": colours.PAPER},
                      on_png_change=lambda: None)
     png = getattr(result, "png", None)
     return None if png is None else decode_png_data_url(png)

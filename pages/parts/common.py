@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import streamlit as st
 
 from playground.jobs.process_memory import freeze_long_lived
-from playground.spec.datasets import DATASETS
+from playground.spec.datasets import DATASETS, dataset_named_by
 from playground.views.text import literal
 
 SESSION_MODEL_KEY = "session_classifier"
@@ -193,6 +193,22 @@ def this_run_still_current() -> Callable[[], bool]:
         return runner is not None and runner._script_thread is thread
 
     return still_current
+
+
+def classifier_test_set(classifier):
+    """The test set of the data set whose classes `classifier` names; None, said on the page,
+    if it cannot be loaded."""
+    from playground.data.loading import DataFormatError, DataUnavailableError
+
+    try:
+        return dataset(dataset_named_by(classifier.class_names))
+    except (DataUnavailableError, DataFormatError) as error:
+        st.error(str(error))
+        return None
+
+
+def test_image_caption(data, index: int, class_name: str) -> str:
+    return f"{data.title} test image {index}, true label **{class_name}**"
 
 
 def session_classifier():

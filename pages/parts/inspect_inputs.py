@@ -3,11 +3,10 @@
 import numpy as np
 import streamlit as st
 
-from pages.parts.common import LAST_DIGIT_KEY, dataset
+from pages.parts.common import LAST_DIGIT_KEY, classifier_test_set, test_image_caption
 from playground.data.drawing import ink_image, preprocess_digit
 from playground.data.images import UPLOAD_TYPES, ImageError, open_picture, photo_input, picture_of
-from playground.data.loading import DataFormatError, DataUnavailableError
-from playground.spec.datasets import dataset_named_by
+from playground.data.loading import random_test_index, test_example
 
 DIGIT_SOURCES = ("Last drawing", "Test image", "Upload")
 PHOTO_SOURCES = ("Test image", "Upload")
@@ -24,10 +23,8 @@ def last_drawing() -> np.ndarray | None:
 
 
 def test_image(classifier) -> np.ndarray | None:
-    try:
-        data = dataset(dataset_named_by(classifier.class_names))
-    except (DataUnavailableError, DataFormatError) as error:
-        st.error(str(error))
+    data = classifier_test_set(classifier)
+    if data is None:
         return None
     count = len(data.x_test)
     # Side by side, wrapping on a narrow screen: in thirds of a 1,000-pixel window the button
@@ -35,12 +32,13 @@ def test_image(classifier) -> np.ndarray | None:
     row = st.container(horizontal=True, vertical_alignment="bottom")
     number_slot = row.empty()
     if row.button("Random test image", icon=":material/shuffle:", key="inspect_random"):
-        st.session_state.inspect_test_index = int(np.random.default_rng().integers(count))
+        st.session_state.inspect_test_index = random_test_index(data)
     st.session_state.setdefault("inspect_test_index", 0)
     index = number_slot.number_input(f"Test image (0 to {count - 1})", 0, count - 1,
                                      key="inspect_test_index", width=TEST_INDEX_PIXELS)
-    st.caption(f"{data.title} test image {index}: true label **{data.class_names[data.y_test[index]]}**")
-    return data.x_test[index]
+    image, index, label = test_example(data, index)
+    st.caption(test_image_caption(data, index, label))
+    return image
 
 
 def uploaded_digit() -> np.ndarray | None:

@@ -3,23 +3,21 @@ layers and parameter counts; the builder's stack becomes the new head on top of 
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import streamlit as st
 
 from pages.parts.builder import load_stack
 from pages.parts.common import SESSION_MODEL_KEY, default_classifier
 from pages.parts.training_settings import setting_key
-from playground.models.transfer import (
-    IMAGENET_BASES,
-    base_layers,
-    convolutional_part,
-    imagenet_base_summary,
-    load_imagenet_base,
+from playground.models.starting_points import (
+    BaseSummary,
+    base_mismatch,
+    base_setup,
+    default_head,
+    imagenet_summary,
+    model_summary,
 )
-from playground.spec.datasets import DATASETS, GRAY_SHAPE, dataset_for_shape
-from playground.spec.layers import make_layer
+from playground.models.transfer import IMAGENET_BASES, convolutional_part, load_imagenet_base
+from playground.spec.datasets import GRAY_SHAPE
 from playground.spec.shapes import shape_text
 
 SCRATCH = "none"
@@ -29,32 +27,6 @@ BASE_TITLES = {
     "default": "The default digit model",
     **{name: spec["title"] for name, spec in IMAGENET_BASES.items()},
 }
-# Starting points that suit each kind of base: few images, and small batches for the
-# ImageNet networks, whose 96 × 96 maps are large.
-DIGIT_BASE_TRAINING = {"subset_size": 5000, "epochs": 3, "batch_size": 64, "learning_rate": 1e-3,
-                       "schedule": "constant", "augment": False}
-IMAGENET_BASE_TRAINING = {"subset_size": 5000, "epochs": 2, "batch_size": 32, "learning_rate": 1e-3,
-                          "schedule": "constant", "augment": True}
-
-
-@dataclass(frozen=True)
-class BaseSummary:
-    title: str
-    input_shape: tuple[int, ...]
-    output_shape: tuple[int, ...]
-    frozen: int
-    rows: list[dict]  # the frozen layers, for the builder's list
-    largest_activation: int  # values in the base's largest layer output, for the memory check
-
-
-def default_head(imagenet: bool) -> list[dict]:
-    """Global pooling for an ImageNet base's deep 3 × 3 maps; Flatten and Dense 128 for a small one."""
-    output = make_layer("Dense", units=10, activation="softmax")
-    if imagenet:
-        return [make_layer("GlobalAveragePooling2D"), output]
-    return [make_layer("Flatten"), make_layer("Dense", units=128), output]
-
-
 def switch_base(apply_setup) -> None:
     """The base picker's callback: keep the whole network aside while a head is built, give it
     back when the learner returns to building from scratch, and pick a data set that fits."""
@@ -64,17 +36,13 @@ def switch_base(apply_setup) -> None:
             st.session_state.builder_layers = st.session_state.pop("scratch_layers")
         return
     st.session_state.setdefault("scratch_layers", st.session_state.builder_layers)
-    imagenet = choice in IMAGENET_BASES
-    load_stack(default_head(imagenet))
+    load_stack(default_head(choice in IMAGENET_BASES))
     dataset = st.session_state.get(setting_key("dataset"), "mnist")
-    if choice == "default" and dataset == "mnist":
-        dataset = "fashion_mnist"  # the digit base's classic new task
     try:
-        input_shape = (32, 32, 3) if imagenet else tuple(source_model(choice).model.input_shape[1:])
-        dataset = dataset_for_shape(input_shape, dataset)
+        input_shape = None if choice in IMAGENET_BASES else tuple(source_model(choice).model.input_shape[1:])
     except (ValueError, FileNotFoundError, OSError):
-        pass  # no model to start from: the sidebar says so, and the data set stays
-    apply_setup({"dataset": dataset, "training": IMAGENET_BASE_TRAINING if imagenet else DIGIT_BASE_TRAINING})
+        input_shape = None  # no model to start from: the sidebar says so, and the data set stays
+    apply_setup(base_setup(choice, dataset, input_shape))
 
 
 def base_choice(apply_setup) -> str:
@@ -88,18 +56,8 @@ def base_choice(apply_setup) -> str:
 def base_summary(choice: str) -> BaseSummary:
     """What the builder shows of the base: no copy of any model is made on a rerun."""
     if choice in IMAGENET_BASES:
-        output_shape, params, largest = imagenet_base_summary(choice)
-        rows = [{"layer": "scale_up", "type": "Resizing", "output": "96 × 96 × 3", "params": 0},
-                {"layer": IMAGENET_BASES[choice]["application"], "type": "ImageNet network, no top",
-                 "output": shape_text(output_shape), "params": params}]
-        return BaseSummary(BASE_TITLES[choice], (32, 32, 3), output_shape, params, rows, largest)
-    model = source_model(choice).model
-    layers = base_layers(model)
-    rows = [{"layer": layer.name, "type": layer.kind, "output": shape_text(layer.output_shape),
-             "params": layer.params} for layer in layers]
-    return BaseSummary(BASE_TITLES[choice], tuple(model.input_shape[1:]), layers[-1].output_shape,
-                       sum(layer.params for layer in layers), rows,
-                       max(math.prod(layer.output_shape) for layer in layers))
+        return imagenet_summary(choice, BASE_TITLES[choice])
+    return model_summary(source_model(choice).model, BASE_TITLES[choice])
 
 
 def source_model(choice: str):
@@ -131,12 +89,7 @@ def show_base(summary: BaseSummary, dataset_name: str) -> str | None:
                    "stays frozen even when you fine-tune.")
     if summary.input_shape == GRAY_SHAPE:
         st.sidebar.caption(DIGIT_BASE_FINDINGS)
-    image_shape = tuple(DATASETS[dataset_name].image_shape)
-    if image_shape != summary.input_shape:
-        return (f"{summary.title} reads {shape_text(summary.input_shape)} images, but "
-                f"{DATASETS[dataset_name].title}'s are {shape_text(image_shape)}. Choose a data set "
-                "with images of that shape, or another base.")
-    return None
+    return base_mismatch(summary, dataset_name)
 
 
 def base_loading_message(choice: str) -> str:

@@ -91,6 +91,18 @@ def to_float_images(images: np.ndarray) -> np.ndarray:
     return float_images(with_channel_axis(images))
 
 
+def random_test_index(data: Dataset) -> int:
+    """A test image's number, picked at random (Draw's and Inspect's "random test image")."""
+    return int(np.random.default_rng().integers(len(data.x_test)))
+
+
+def test_example(data: Dataset, index: int) -> tuple[np.ndarray, int, str]:
+    """Test image `index` (any whole number, taken modulo the test set's size), its number and
+    its true class's name."""
+    index = index % len(data.x_test)
+    return data.x_test[index], index, data.class_names[data.y_test[index]]
+
+
 def float_images(images: np.ndarray) -> np.ndarray:
     """uint8 pixels (0–255) → float32 in [0, 1]; float images are returned as they are."""
     if images.dtype != np.uint8:

@@ -7,12 +7,11 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from playground.spec.activations import activation, derivative
+from playground.views import colours
 from playground.views.figures import margin
 
-WINDOW_COLOR = "#e4572e"
-PADDING_COLOR = "#8fa7c9"
-EMPTY_COLOR = "#eef0f4"  # cells not computed yet
-COLORS = ("#e4572e", "#4c72b0", "#55a868", "#8172b2", "#ccb974", "#64b5cd", "#937860")
+WINDOW_COLOR, PADDING_COLOR = colours.HIGHLIGHT, colours.BAR
+EMPTY_COLOR, COLORS = colours.EMPTY, colours.SERIES
 CELL_PIXELS = 34  # big enough for a number like -0.25 in each cell
 
 

@@ -11,10 +11,9 @@ from plotly.subplots import make_subplots
 from playground.spec.datasets import GRAY_SHAPE
 from playground.spec.layers import TYPE_TITLES
 from playground.spec.shapes import shape_text
+from playground.views import colours
 
-HIGHLIGHT_COLOR = "#e4572e"
-BAR_COLOR = "#8fa7c9"
-LINE_COLOR = "#3b5b92"
+HIGHLIGHT_COLOR, BAR_COLOR, LINE_COLOR = colours.HIGHLIGHT, colours.BAR, colours.LINE
 SMOOTHING = 0.6  # weight of the past in the training curves' moving average
 EPOCH_TITLE = "epoch"
 BATCH_POINTS_NOTE = "each faint point: the batches since the one before"
@@ -133,9 +132,9 @@ def per_class_figure(accuracies: np.ndarray, class_names: tuple[str, ...]) -> go
 def stack_diagram(infos, input_shape=GRAY_SHAPE) -> str:
     """Graphviz DOT for the stack: one box per layer with its output shape; a residual block
     as a frame with its main path and its shortcut side by side, meeting at the sum."""
-    lines = ['digraph { rankdir=TB; node [shape=box style="rounded,filled" fillcolor="#eef2f8" '
-             'fontname="sans-serif" fontsize=11]; edge [color="#8fa7c9"];',
-             f'input [label="input\\n{shape_text(input_shape)}" fillcolor="#f6f6f6"];']
+    lines = ['digraph { rankdir=TB; node [shape=box style="rounded,filled" fillcolor="' + colours.NODE + '" '
+             f'fontname="sans-serif" fontsize=11]; edge [color="{colours.BAR}"];',
+             f'input [label="input\\n{shape_text(input_shape)}" fillcolor="{colours.INPUT_NODE}"];']
     previous = "input"
     for info in infos:
         if info.inner:

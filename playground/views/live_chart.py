@@ -15,6 +15,7 @@ from html import escape
 
 import numpy as np
 
+from playground.views import colours
 from playground.views.figures import (
     BAR_COLOR,
     BATCH_POINTS_NOTE,
@@ -29,9 +30,9 @@ LEFT, RIGHT, TOP, BOTTOM = 48, 12, 52, 46  # room for tick labels, titles, legen
 PANEL_WIDTH = WIDTH - LEFT - RIGHT
 PANEL_HEIGHT = HEIGHT - TOP - BOTTOM
 MAX_TICKS = 5
-LABEL = 'font-family="sans-serif" fill="#555" font-size="12"'
-TITLE = 'font-family="sans-serif" fill="#555" font-size="14"'
-GRID_COLOR, AXIS_COLOR = "#e6e6e6", "#999"
+LABEL = f'font-family="sans-serif" fill="{colours.TEXT}" font-size="12"'
+TITLE = f'font-family="sans-serif" fill="{colours.TEXT}" font-size="14"'
+GRID_COLOR, AXIS_COLOR = colours.GRID, colours.AXIS
 X_TITLE = f"{EPOCH_TITLE} ({BATCH_POINTS_NOTE})"
 # What each picture shows, for those who cannot see it (the caption under them gives the numbers).
 DESCRIPTIONS = ("The loss so far, batch by batch", "The accuracy so far, batch by batch")

@@ -1,0 +1,35 @@
+"""The app's pages, stated once: app.py's navigation and Home's overview are made from this.
+Imports no TensorFlow: Home opens fast."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    path: str
+    title: str
+    icon: str
+    summary: str  # what Home says of it; empty for Home itself
+
+
+PAGES = (
+    PageInfo("pages/home.py", "Home", ":material/home:", ""),
+    PageInfo("pages/draw.py", "Draw", ":material/draw:",
+             "Draw a digit with your mouse or finger and watch a CNN classify it, stroke by stroke. "
+             "See the 28×28 image the network actually receives."),
+    PageInfo("pages/build_train.py", "Build & Train", ":material/model_training:",
+             "Stack convolution, pooling, dense layers and residual blocks in the sidebar, then train "
+             "the network on {datasets} and watch its loss and accuracy move, batch by batch. Or start "
+             "from a trained network, and share yours by link."),
+    PageInfo("pages/inspect.py", "Inspect", ":material/frame_inspect:",
+             "Follow one image through the network: every feature map, what pooling keeps, the "
+             "flattened vector and the final probabilities. See the filters the network learned."),
+    PageInfo("pages/how_it_works.py", "How it works", ":material/school:",
+             "Slide a 3×3 kernel over an image step by step, pool a feature map, and compare "
+             "activation functions and their gradients."),
+    PageInfo("pages/photos.py", "Photos", ":material/photo_camera:",
+             "Upload photos and see ResNet50's three best guesses among 1,000 ImageNet classes, "
+             "and which part of each photo drove its answer."),
+)
