@@ -5,15 +5,11 @@ import copy
 import streamlit as st
 
 from pages.parts.builder import FLOP_NOTE, sidebar_builder
-from pages.parts.common import (
-    SESSION_MODEL_KEY,
-    dataset,
-    route_through_app,
-    session_connected_check,
-)
+from pages.parts.common import SESSION_MODEL_KEY, dataset
 from pages.parts.model_files import keep_the_work
 from pages.parts.reload import page_view
 from pages.parts.share import keep_link_current, open_shared_link, share_button
+from pages.parts.streamlit_private import route_through_app, session_connected_check
 from pages.parts.training_live import follow_training
 from pages.parts.training_results import show_results
 from pages.parts.training_settings import (

@@ -10,9 +10,9 @@ from pages.parts.common import (
     classifier_or_stop,
     classifier_test_set,
     default_classifier,
-    route_through_app,
     test_image_caption,
 )
+from pages.parts.streamlit_private import route_through_app
 from playground.data.drawing import preprocess_digit
 from playground.data.images import picture_of
 from playground.data.loading import test_example

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from pages.parts.common import route_through_app
 from pages.parts.page_list import PAGES
+from pages.parts.streamlit_private import route_through_app
 from playground.spec.datasets import CATALOGUE
 
 INTRODUCTION = """

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages.parts.common import LAST_DIGIT_KEY, route_through_app
+from pages.parts.common import LAST_DIGIT_KEY
+from pages.parts.streamlit_private import route_through_app
 from playground.explain.convolution import (
     KERNELS,
     PATTERNS,

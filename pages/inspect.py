@@ -3,8 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from pages.parts.common import classifier_or_stop, route_through_app
+from pages.parts.common import classifier_or_stop
 from pages.parts.inspect_inputs import choose_input
+from pages.parts.streamlit_private import route_through_app
 from playground.data.images import picture_of
 from playground.explain.inspection import (
     activation_probe,

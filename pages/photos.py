@@ -3,7 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from pages.parts.common import SESSION_MODEL_KEY, photo_classifier, route_through_app
+from pages.parts.common import SESSION_MODEL_KEY, photo_classifier
+from pages.parts.streamlit_private import route_through_app
 from playground.data.images import (
     FORMATS_TEXT,
     UPLOAD_TYPES,

@@ -72,3 +72,15 @@ def test_a_training_process_loads_no_upload_checks():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                             timeout=120)
     assert result.stdout.strip() == "False", result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("module", ["pages.parts.streamlit_private", "playground.training.keras_private"])
+def test_every_private_api_is_where_it_was_checked_and_a_moved_one_fails_loudly(module, monkeypatch):
+    import importlib
+
+    private = importlib.import_module(module)
+    private.check_private_apis()
+    moved = ("keras", "no_such_name_anywhere")
+    monkeypatch.setattr(private, "PRIVATE_NAMES", (*private.PRIVATE_NAMES, moved))
+    with pytest.raises(private.PrivateApiChanged, match=r"no longer has keras\.no_such_name_anywhere.*checked"):
+        private.check_private_apis()

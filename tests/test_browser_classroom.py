@@ -76,7 +76,7 @@ LOOPING_APP = """
 import sys, time
 sys.path.insert(0, {root!r})
 import streamlit as st
-from pages.parts.common import answer_clicks
+from pages.parts.streamlit_private import answer_clicks
 
 
 @st.cache_resource

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from pages.parts.common import session_connected_check
+from pages.parts.streamlit_private import session_connected_check
 from playground.jobs.tickets import TICKET_PARAMETER, SessionToken, server_tickets
 
 VIEW_KEY = "page_view"

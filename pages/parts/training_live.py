@@ -5,8 +5,8 @@ import time
 
 import streamlit as st
 
-from pages.parts.common import answer_clicks, on_streamlit_stop
 from pages.parts.reload import PageView
+from pages.parts.streamlit_private import answer_clicks, on_streamlit_stop
 from playground.jobs.job import TrainingJob
 from playground.views import live_chart
 from playground.views.describe import training_curve_text

@@ -217,8 +217,17 @@ def read_idx(path: Path) -> np.ndarray:
 
 
 def parse_idx(raw: bytes, path: Path | str) -> np.ndarray:
+    try:
+        return idx_array(raw)
+    except ValueError as error:
+        raise DataFormatError(f"{path} {error}") from None
+
+
+def idx_array(raw: bytes) -> np.ndarray:
+    """The array of an IDX file's bytes (images or labels); ValueError saying what is wrong.
+    The exported script reads IDX files with this very function."""
     if len(raw) < 8:
-        raise DataFormatError(f"{path} is too short to be an IDX file.")
+        raise ValueError("is too short to be an IDX file.")
     magic, count = struct.unpack(">II", raw[:8])
     if magic == IDX_LABELS_MAGIC:
         shape, header = (count,), 8
@@ -226,13 +235,11 @@ def parse_idx(raw: bytes, path: Path | str) -> np.ndarray:
         rows, columns = struct.unpack(">II", raw[8:16])
         shape, header = (count, rows, columns), 16
     else:
-        raise DataFormatError(f"{path} is not an IDX file of unsigned bytes (magic {magic:#x}).")
+        raise ValueError(f"is not an IDX file of unsigned bytes (magic {magic:#x}).")
     expected = header + int(np.prod(shape))
     if len(raw) != expected:
-        raise DataFormatError(
-            f"{path} holds {len(raw)} bytes but its header promises {expected}: the file is "
-            "truncated or corrupt. Download it again."
-        )
+        raise ValueError(f"holds {len(raw)} bytes but its header promises {expected}: the file is "
+                         "truncated or corrupt. Download it again.")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 

@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 from playground.models.building import all_layers
+from playground.training.keras_private import producing_operation
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,7 @@ def _source_indices(layers: list[keras.layers.Layer]) -> list[tuple[int, ...]]:
     sources = []
     for layer in layers:
         inputs = layer.input if isinstance(layer.input, (list, tuple)) else [layer.input]
-        # Keras 3's record of which layer made each tensor
-        sources.append(tuple(position.get(id(tensor._keras_history.operation), MODEL_INPUT)
+        sources.append(tuple(position.get(id(producing_operation(tensor)), MODEL_INPUT)
                              for tensor in inputs))
     return sources
 

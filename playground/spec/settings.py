@@ -107,6 +107,12 @@ def _outside(name: str, value: float, bounds: tuple[float, float]) -> list[str]:
     return [] if low <= value <= high else [f"{name} must be between {low:g} and {high:g}, not {value}"]
 
 
+def training_end(subset_size: int, validation_split: float) -> int:
+    """Where training images end in the subset: its last `validation_split` part validates.
+    The exported script splits with this very function."""
+    return subset_size - round(subset_size * validation_split)
+
+
 def batches_per_epoch(images: int, batch_size: int) -> int:
     """Batches in one pass over `images`: the last one may be smaller."""
     return math.ceil(images / batch_size)

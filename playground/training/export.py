@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import inspect
 
-from playground.data.loading import DATA_DIR_VARIABLE, DEBIAN_FASHION_DIR, IDX_FILES
+from playground.data.loading import (
+    DATA_DIR_VARIABLE,
+    DEBIAN_FASHION_DIR,
+    IDX_FILES,
+    IDX_IMAGES_MAGIC,
+    IDX_LABELS_MAGIC,
+    idx_array,
+)
 from playground.models import building as model
 from playground.models.building import BATCH_NORM_MOMENTUM, INNER_SEED_STRIDE, PROBABILITY_ACTIVATIONS
 from playground.spec.datasets import DATASETS
@@ -22,6 +29,7 @@ from playground.spec.settings import (
     WARMUP_SCHEDULES,
     TrainingSettings,
     optimizer_arguments,
+    training_end,
 )
 from playground.training import augment, batchnorm
 
@@ -104,6 +112,7 @@ CHUNK = {batchnorm.CHUNK}
 NPZ_NAMES = {info.npz_names!r}
 IDX_FOLDERS = {info.idx_folders!r}
 IDX_FILES = {IDX_FILES!r}
+IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC = {IDX_IMAGES_MAGIC:#x}, {IDX_LABELS_MAGIC:#x}
 DEBIAN_FOLDER = {str(DEBIAN_FASHION_DIR) if dataset == "fashion_mnist" else None!r}
 
 
@@ -136,13 +145,12 @@ def local_arrays():
 
 def read_idx(path):
     with gzip.open(path, "rb") as stream:
-        raw = stream.read()
-    magic, count = struct.unpack(">II", raw[:8])
-    if magic == 0x801:
-        return np.frombuffer(raw, np.uint8, offset=8).reshape(count)
-    rows, columns = struct.unpack(">II", raw[8:16])
-    return np.frombuffer(raw, np.uint8, offset=16).reshape(count, rows, columns)
+        return idx_array(stream.read())
 
+
+{inspect.getsource(idx_array)}
+
+{inspect.getsource(training_end)}
 
 def build_model():
     inputs = x = keras.Input(shape=INPUT_SHAPE, name="image")
@@ -185,7 +193,7 @@ class EpochEnd(keras.callbacks.Callback):
 def main():
     (x_train, y_train), (x_test, y_test) = load_data()
     subset = SUBSET_SIZE or len(x_train)
-    train_end = subset - round(subset * VALIDATION_SPLIT)  # the subset's last part validates
+    train_end = training_end(subset, VALIDATION_SPLIT)
     x_validation, y_validation = x_train[train_end:subset], y_train[train_end:subset]
     x_train, y_train = x_train[:train_end], y_train[:train_end]
     batches_per_epoch = -(-len(x_train) // BATCH_SIZE)

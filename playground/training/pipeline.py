@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from playground.data.loading import Dataset
-from playground.spec.settings import TrainingSettings
+from playground.spec.settings import TrainingSettings, training_end
 from playground.training.augment import flip_and_shift
 
 
@@ -22,8 +22,7 @@ def split(data: Dataset, settings: TrainingSettings) -> tuple[np.ndarray, ...]:
 
     Views, not copies: data sets are shared by every session and can be large."""
     subset = settings.subset_size
-    validation = round(subset * settings.validation_split)
-    train_end = subset - validation
+    train_end = training_end(subset, settings.validation_split)
     return (data.train_pixels[:train_end], data.y_train[:train_end],
             data.train_pixels[train_end:subset], data.y_train[train_end:subset])
 
