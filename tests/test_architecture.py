@@ -82,5 +82,5 @@ def test_every_private_api_is_where_it_was_checked_and_a_moved_one_fails_loudly(
     private.check_private_apis()
     moved = ("keras", "no_such_name_anywhere")
     monkeypatch.setattr(private, "PRIVATE_NAMES", (*private.PRIVATE_NAMES, moved))
-    with pytest.raises(private.PrivateApiChanged, match=r"no longer has keras\.no_such_name_anywhere.*checked"):
+    with pytest.raises(private.PrivateApiChanged, match=r"no longer has keras\.no_such_name_anywhere"):
         private.check_private_apis()
