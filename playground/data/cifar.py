@@ -49,7 +49,7 @@ class _BatchUnpickler(pickle.Unpickler):
 
 
 def parse_batch(raw: bytes, origin: str) -> tuple[np.ndarray, np.ndarray]:
-    """(images (N, 32, 32, 3) uint8, labels (N,) uint8) from one pickled batch's bytes."""
+    """(images (N, 32, 32, 3) uint8, labels (N,) int64) from one pickled batch's bytes."""
     try:
         batch = _BatchUnpickler(io.BytesIO(raw), encoding="bytes").load()
     except CifarFormatError as error:

@@ -65,4 +65,4 @@ class JobBuffer:
     error: str | None = None
     training_seconds: float = 0.0
     stop_reason: str | None = None
-    batches_done: int = 0  # written every batch, without the lock: one int store is atomic
+    batches_done: int = 0  # written under the lock; TrainingJob.batches_done reads it without (one load)

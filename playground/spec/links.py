@@ -6,10 +6,10 @@ server, with nothing stored anywhere. The query holds:
   from the defaults as "-<letter><value>": `c-f24-k5` is Conv2D with 24 filters of 5 × 5;
 - `data`, and the training settings under short keys (`ep`, `bs`, `opt`, `lr`, `sch`, `val`,
   `n`, `aug`).
-The Fast default's link is about 140 characters. Anything else in a query is a hand edit, a
-cut-off paste or an attack: it is refused with a message that says what was wrong, and every
-value passes the same checks as the builder's own (`make_layer`, `trace_shapes`,
-`TrainingSettings.checked`).
+The Fast default's link is short enough for a slide (the README gives its length, and a test
+keeps it under 300 characters). Anything else in a query is a hand edit, a cut-off paste or
+an attack: it is refused with a message that says what was wrong, and every value passes the
+same checks as the builder's own (`make_layer`, `trace_shapes`, `TrainingSettings.checked`).
 """
 
 from __future__ import annotations

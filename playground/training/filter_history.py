@@ -6,7 +6,8 @@ are kept at a few points inside the first epoch. Only the first layer is kept (i
 and biases): that is all its filters and its feature maps need, and it is small. At most
 MAX_MOMENTS are kept per training, fewer if the layer is so large that they would pass
 MOMENTS_BUDGET_BYTES: the largest first layer the builder allows (1,024 filters of 28 × 28
-over 3 channels, 9.6 MB) keeps one moment, a typical one (24 filters of 5 × 5) twenty in 12 kB.
+over 3 channels) keeps one moment, a typical one (24 filters of 5 × 5) all twenty;
+`moment_bytes` gives one moment's size, and Inspect shows it beside the moments.
 """
 
 from __future__ import annotations
