@@ -10,6 +10,23 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+APP_TIMEOUT = 60  # seconds for one AppTest run
+
+
+def open_app_page(page: str, **session_state):
+    """app.py run once, then `page` (a path in pages/), with `session_state` set in between, as
+    a learner's session would hold it; the page must run without an exception."""
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(APP, default_timeout=APP_TIMEOUT)
+    app.run()
+    for key, value in session_state.items():
+        app.session_state[key] = value
+    if page != "pages/home.py":
+        app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return app
 
 
 def skip_unless_ci(reason: str) -> None:

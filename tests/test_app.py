@@ -7,17 +7,11 @@ import types
 import numpy as np
 import pytest
 from apptest_routing import route_like_a_started_server
-from conftest import ROOT
+from conftest import APP, APP_TIMEOUT, open_app_page
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
-APP = str(ROOT / "app.py")
-TIMEOUT = 60
-
-
-class FakeCanvasResult:
-    def __init__(self, image_data):
-        self.image_data = image_data
+TIMEOUT = APP_TIMEOUT
 
 
 def vertical_stroke() -> np.ndarray:
@@ -56,17 +50,8 @@ def canvas_drawing(monkeypatch):
     return drawing, calls
 
 
-def run_page(page: str) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    app.run()
-    if page != "pages/home.py":
-        app.switch_page(page).run()
-    assert not app.exception, app.exception
-    return app
-
-
 def test_home_page_introduces_the_playground():
-    app = run_page("pages/home.py")
+    app = open_app_page("pages/home.py")
     assert app.title[0].value == "CNN Playground"
     assert "convolutional neural networks" in app.markdown[0].value
 
@@ -105,7 +90,7 @@ def test_an_old_or_foreign_training_link_opens_the_page_as_usual():
 
 def test_draw_page_asks_for_a_digit_on_a_blank_canvas():
     """With the real canvas component, which starts empty."""
-    app = run_page("pages/draw.py")
+    app = open_app_page("pages/draw.py")
     assert "Draw a digit from 0 to 9" in app.info[0].value
     assert "Default model" in app.caption[0].value
     assert not [heading for heading in app.subheader if "Prediction" in heading.value]
@@ -114,7 +99,7 @@ def test_draw_page_asks_for_a_digit_on_a_blank_canvas():
 def test_draw_page_classifies_a_drawing(canvas_drawing, default_classifier):
     drawing, _ = canvas_drawing
     drawing[0] = vertical_stroke()
-    app = run_page("pages/draw.py")
+    app = open_app_page("pages/draw.py")
     from playground.data.drawing import preprocess_digit
 
     # the shipped model ends in softmax: a direct call gives the probabilities, without Classifier
@@ -128,7 +113,7 @@ def test_draw_page_classifies_a_drawing(canvas_drawing, default_classifier):
 
 def test_clear_gives_the_canvas_a_new_key(canvas_drawing):
     _, calls = canvas_drawing
-    app = run_page("pages/draw.py")
+    app = open_app_page("pages/draw.py")
     first_key = calls[-1]["key"]
     app.button[0].click().run()
     assert calls[-1]["key"] != first_key
@@ -197,7 +182,7 @@ def test_the_private_streamlit_api_the_app_relies_on_is_still_there():
 
 
 def test_draw_offers_a_test_image_to_those_who_cannot_draw(canvas_drawing, mnist, default_classifier):
-    app = run_page("pages/draw.py")
+    app = open_app_page("pages/draw.py")
     app.button(key="draw_test_image").click().run()
     assert not app.exception, app.exception
     caption = next(item.value for item in app.caption if "MNIST test image" in item.value)

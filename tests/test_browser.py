@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from browser import streamlit_server, wait_for_pictures
+from browser import open_page, streamlit_server, wait_for_pictures
 from conftest import ROOT
 from PIL import Image
 
@@ -33,9 +33,7 @@ def draw_seven(page, canvas_box) -> None:
 
 
 def test_drawing_on_the_canvas_shows_a_prediction(browser, app_url):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
-    page.goto(f"{app_url}/draw")
+    page = open_page(browser, f"{app_url}/draw", 1280, 900, timeout_ms=PAGE_TIMEOUT_MS)
     page.get_by_text("Draw a digit from 0 to 9").wait_for()
     canvas = page.locator("canvas").first
     canvas.wait_for()
@@ -55,9 +53,7 @@ def test_drawing_on_the_canvas_shows_a_prediction(browser, app_url):
 
 
 def test_inspect_walks_through_the_digit_drawn_on_draw(browser, app_url):
-    page = browser.new_page(viewport={"width": 1400, "height": 2400})
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
-    page.goto(f"{app_url}/draw")
+    page = open_page(browser, f"{app_url}/draw", 1400, 2400, timeout_ms=PAGE_TIMEOUT_MS)
     canvas = page.locator("canvas").first
     canvas.wait_for()
     draw_seven(page, canvas.bounding_box())
@@ -82,9 +78,7 @@ def test_a_photo_upload_shows_its_top_1(browser, app_url, tmp_path, photo_classi
     photo = tmp_path / "street.jpg"
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 256, (480, 640, 3), np.uint8)).save(photo)
-    page = browser.new_page(viewport={"width": 1280, "height": 1400})
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
-    page.goto(f"{app_url}/photos")
+    page = open_page(browser, f"{app_url}/photos", 1280, 1400, timeout_ms=PAGE_TIMEOUT_MS)
     page.get_by_text("Upload one or more photos").wait_for()
     page.locator("input[type=file]").set_input_files(str(photo))
     top = page.get_by_text("Top-1:")
@@ -103,9 +97,7 @@ def test_a_photo_upload_shows_its_top_1(browser, app_url, tmp_path, photo_classi
 def test_editing_the_kernel_changes_the_convolution(browser, app_url):
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1400, "height": 1200})
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
-    page.goto(f"{app_url}/how_it_works")
+    page = open_page(browser, f"{app_url}/how_it_works", 1400, 1200, timeout_ms=PAGE_TIMEOUT_MS)
     page.get_by_text("Output size").first.wait_for()
     arithmetic = page.locator("pre code").first
     assert arithmetic.inner_text().startswith("1×1 + 0×-1")
@@ -125,9 +117,7 @@ def test_editing_the_kernel_changes_the_convolution(browser, app_url):
 def test_all_three_kernel_columns_show_on_a_small_screen(browser, app_url):
     """A 1,000-pixel-wide window with the sidebar open: the kernel editor must not hide a
     column behind a scroll bar."""
-    page = browser.new_page(viewport={"width": 1000, "height": 800})
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
-    page.goto(f"{app_url}/how_it_works")
+    page = open_page(browser, f"{app_url}/how_it_works", 1000, 800, timeout_ms=PAGE_TIMEOUT_MS)
     grid = page.get_by_test_id("stDataFrame").first
     grid.locator("canvas").first.wait_for()
     widths = grid.evaluate("frame => { const scroller = frame.querySelector('.dvn-scroller'); "
@@ -147,9 +137,7 @@ def cut_short(button) -> bool:
     ("inspect", "Random test image", "Prediction:"),
 ])
 def test_buttons_show_their_whole_label_on_a_small_screen(browser, app_url, path, label, ready):
-    page = browser.new_page(viewport={"width": 1000, "height": 800})
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
-    page.goto(f"{app_url}/{path}")
+    page = open_page(browser, f"{app_url}/{path}", 1000, 800, timeout_ms=PAGE_TIMEOUT_MS)
     page.get_by_text(ready).first.wait_for()
     assert not cut_short(page.get_by_role("button", name=label)), f"{label!r} is cut short"
     page.close()

@@ -56,9 +56,7 @@ def test_no_page_has_critical_or_serious_accessibility_findings(browser, resnet5
     findings = {}
     with streamlit_server(ROOT, {"PLAYGROUND_RESNET50_WEIGHTS": str(resnet50_weights)}) as url:
         for path in PAGES:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(90_000)
-            page.goto(f"{url}/{path}")
+            page = open_page(browser, f"{url}/{path}", 1280, 900, timeout_ms=90_000)
             findings[path or "home"] = audit(page)
             if path == "draw":
                 page.get_by_role("button", name="Pick a test image").click()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser import fill_number, streamlit_server
+from browser import fill_number, open_page, streamlit_server
 from conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -15,10 +15,8 @@ ORPHAN_STOP_MS = 15_000
 
 
 def open_build_train(browser, url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(f"{url}/build_train")
+    page = open_page(browser, f"{url}/build_train", timeout_ms=60_000)
+    context = page.context
     page.get_by_text("press Train").wait_for()
     return context, page
 
@@ -101,9 +99,8 @@ finally:
 def test_a_loop_that_only_answers_clicks_ends_when_the_page_runs_again(browser, tmp_path):
     (tmp_path / "app.py").write_text(LOOPING_APP.format(root=str(ROOT)))
     with streamlit_server(tmp_path) as url:
-        context = browser.new_context()
-        page = context.new_page()
-        page.goto(url)
+        page = open_page(browser, url)
+        context = page.context
         page.get_by_text("Run 1: 0 loops").wait_for(timeout=30_000)
         page.get_by_role("button", name="Again").click()
         page.get_by_text("Run 2: ").wait_for(timeout=10_000)

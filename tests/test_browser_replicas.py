@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from browser import fill_number, free_port, wait_until_healthy
+from browser import fill_number, free_port, open_page, wait_until_healthy
 from conftest import ROOT, skip_unless_ci
 
 sys.path.insert(0, str(ROOT / "deploy"))
@@ -42,10 +42,8 @@ def test_each_browser_stays_on_one_replica_and_keeps_its_session(browser, throug
     url, access_log = through_nginx
     contexts = []
     for index in range(BROWSERS):
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        page.goto(f"{url}/build_train")
+        page = open_page(browser, f"{url}/build_train", timeout_ms=60_000)
+        context = page.context
         page.get_by_text("press Train").wait_for()
         fill_number(page, "Epochs", 11 + index)
         page.wait_for_timeout(300)

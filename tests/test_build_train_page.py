@@ -4,7 +4,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import save_in_keras_layout
+from conftest import open_app_page, save_in_keras_layout
 from streamlit.testing.v1 import AppTest
 from test_app import APP, TIMEOUT, run_like_a_started_server  # noqa: F401 - an autouse fixture
 
@@ -33,11 +33,7 @@ def page(small_data_dir, monkeypatch) -> AppTest:
 
     monkeypatch.setenv(DATA_DIR_VARIABLE, str(small_data_dir))
     dataset.clear()  # other tests' real MNIST must not be served from the shared cache, nor these later
-    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    app.run()
-    app.switch_page(PAGE).run()
-    assert not app.exception, app.exception
-    yield app
+    yield open_app_page(PAGE)
     dataset.clear()
 
 

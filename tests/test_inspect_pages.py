@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, open_app_page
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 from test_app import APP, TIMEOUT, run_like_a_started_server  # noqa: F401 - an autouse fixture
@@ -22,15 +22,8 @@ HOW = "pages/how_it_works.py"
 
 
 def open_page(page: str, classifier=None, last_digit=None) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    app.run()
-    if classifier is not None:
-        app.session_state["session_classifier"] = classifier
-    if last_digit is not None:
-        app.session_state["last_digit"] = last_digit
-    app.switch_page(page).run()
-    assert not app.exception, app.exception
-    return app
+    state = {"session_classifier": classifier, "last_digit": last_digit}
+    return open_app_page(page, **{key: value for key, value in state.items() if value is not None})
 
 
 def layer_headings(app) -> list[str]:

@@ -9,9 +9,24 @@ import weakref
 from playground.jobs import process_memory as memory
 
 
+def resident_megabytes() -> float:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS"))
+
+
 def test_the_malloc_helpers_work_here():
     assert memory.limit_malloc_arenas() is True  # glibc on every machine this project runs on
-    assert isinstance(memory.release_free_memory(), bool)
+
+
+def test_memory_freed_inside_the_heap_goes_back_to_the_system():
+    """Small blocks freed below a live one stay with malloc until it is trimmed."""
+    blocks = [bytearray(2000) for _ in range(50_000)]  # about 100 MB of small blocks
+    pinned = bytearray(2000)  # above them: the heap cannot simply shrink from its top
+    del blocks
+    before = resident_megabytes()
+    assert memory.release_free_memory() is True
+    assert resident_megabytes() < before - 50
+    del pinned
 
 
 class Cycle:

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import open_app_page
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 from test_app import APP, TIMEOUT, run_like_a_started_server  # noqa: F401 - an autouse fixture
@@ -24,11 +25,7 @@ def fresh_model_cache():
 @pytest.fixture
 def page(monkeypatch, resnet50_weights) -> AppTest:
     monkeypatch.setenv(WEIGHTS_VARIABLE, str(resnet50_weights))
-    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    app.run()
-    app.switch_page(PAGE).run()
-    assert not app.exception, app.exception
-    return app
+    return open_app_page(PAGE)
 
 
 def a_photo(seed: int) -> Image.Image:

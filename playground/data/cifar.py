@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from playground.spec.refusals import Refused
+
 TARBALL_NAME = "cifar-10-python.tar.gz"
 FOLDER_NAME = "cifar-10-batches-py"
 TRAIN_BATCHES = tuple(f"data_batch_{number}" for number in range(1, 6))
@@ -37,7 +39,7 @@ _ALLOWED_GLOBALS = {
 } | {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
 
 
-class CifarFormatError(ValueError):
+class CifarFormatError(Refused):
     """A CIFAR-10 file exists but is not the official python-version batch format."""
 
 
@@ -54,16 +56,24 @@ def parse_batch(raw: bytes, origin: str) -> tuple[np.ndarray, np.ndarray]:
         batch = _BatchUnpickler(io.BytesIO(raw), encoding="bytes").load()
     except CifarFormatError as error:
         raise CifarFormatError(f"{origin} is not an official CIFAR-10 batch: {error}.") from None
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as error:
+    except Exception as error:  # noqa: BLE001 - damaged pickles fail in many ways: each means "not a batch"
         raise CifarFormatError(f"{origin} is not a readable CIFAR-10 batch ({type(error).__name__}: "
                                f"{error}). It may be truncated: download it again.") from None
     if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
         raise CifarFormatError(f"{origin} lacks the 'data' and 'labels' of a CIFAR-10 batch.")
-    data, labels = np.asarray(batch[b"data"]), np.asarray(batch[b"labels"])
+    try:
+        data, labels = np.asarray(batch[b"data"]), np.asarray(batch[b"labels"])
+    except (ValueError, TypeError) as error:  # ragged lists, say
+        raise CifarFormatError(f"{origin}: its data or labels are not arrays ({error}).") from None
+    if labels.size == 0:
+        labels = labels.astype(np.int64)  # an empty list reads as floats
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != VALUES_PER_IMAGE:
         raise CifarFormatError(f"{origin}: its data is {data.dtype} of shape {data.shape}; "
                                f"expected uint8 rows of {VALUES_PER_IMAGE} values.")
-    if labels.shape != (len(data),):
+    if labels.dtype.kind not in "iu" or labels.ndim != 1:
+        raise CifarFormatError(f"{origin}: its labels are {labels.dtype} of shape {labels.shape}; expected "
+                               "whole numbers, one per image.")
+    if len(labels) != len(data):
         raise CifarFormatError(f"{origin}: {len(labels)} labels for {len(data)} images.")
     images = data.reshape(-1, CHANNELS, SIDE, SIDE).transpose(0, 2, 3, 1)  # planes → pixels
     return np.ascontiguousarray(images), labels.astype(np.int64)

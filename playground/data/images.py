@@ -10,10 +10,13 @@ transparency, bilevel) all come out as plain 8-bit RGB, upright as the camera me
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from playground.spec.refusals import Refused
 
 MAX_PIXELS = 50_000_000  # a 50-megapixel photo is fine; a header claiming more is refused
 BACKGROUND = (255, 255, 255)  # transparent pixels are shown over white, as a browser does
@@ -25,7 +28,7 @@ _TITLES = [title for title, *_ in FORMATS.values()]
 FORMATS_TEXT = f"{', '.join(_TITLES[:-1])} or {_TITLES[-1]}"  # "JPEG, PNG, WebP, BMP, GIF or TIFF"
 
 
-class ImageError(ValueError):
+class ImageError(Refused):
     """An upload that cannot be used as a picture; the message names the file and says why."""
 
 
@@ -49,6 +52,8 @@ def open_picture(raw: bytes, name: str, smallest_side: int | None = None) -> Ima
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise ImageError(f"{name} claims to be far larger than the {MAX_PIXELS / 1e6:.0f}-megapixel "
                          "limit, so it was not decoded. Resize it and upload it again.") from None
+    except (OSError, SyntaxError, ValueError, struct.error) as error:  # a header cut short or damaged
+        raise _damaged(name, error) from None
     with image:  # the upright RGB copy made below outlives the file Pillow opened
         return _decoded(image, name, smallest_side)
 
@@ -61,9 +66,13 @@ def _decoded(image: Image.Image, name: str, smallest_side: int | None) -> Image.
         image.seek(0)  # the first frame of an animation
         image.load()
         image = ImageOps.exif_transpose(image)
-    except (OSError, SyntaxError, ValueError) as error:
-        raise ImageError(f"{name} is damaged or cut short and cannot be decoded ({error}).") from None
+    except (OSError, SyntaxError, ValueError, struct.error) as error:
+        raise _damaged(name, error) from None
     return to_rgb(image)
+
+
+def _damaged(name: str, error: Exception) -> ImageError:
+    return ImageError(f"{name} is damaged or cut short and cannot be decoded ({error}).")
 
 
 def _looks_like_svg(raw: bytes) -> bool:

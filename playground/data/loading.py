@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from playground.spec.datasets import DATASETS, GRAY_SHAPE, NUM_CLASSES
+from playground.spec.refusals import Refused
 
 DATA_DIR_VARIABLE = "PLAYGROUND_DATA_DIR"
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -44,7 +45,7 @@ class DataUnavailableError(RuntimeError):
     """No source could provide the data set; the message says how to fix that."""
 
 
-class DataFormatError(ValueError):
+class DataFormatError(Refused):
     """A local data file exists but is corrupt, truncated or of the wrong layout."""
 
 

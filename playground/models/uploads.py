@@ -27,6 +27,7 @@ import numpy as np
 from playground.models.building import METADATA_ENTRY
 from playground.spec.costs import PARAMETER_BUDGET
 from playground.spec.datasets import DATASETS, GRAY_SHAPE, IMAGE_SHAPES, NUM_CLASSES, image_shapes_text
+from playground.spec.refusals import Refused
 
 MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024  # all of a model's files together, once unpacked
 MAX_ARCHIVE_ENTRIES = 100
@@ -40,7 +41,7 @@ OTHER_FORMATS = {b"\x80": "a PyTorch or pickle file", b"\x08": "an ONNX file", b
 RAW_PIXEL_SCALE = 1 / 100
 
 
-class UploadRefused(ValueError):
+class UploadRefused(Refused):
     """The upload cannot be used; the message is one line for the learner."""
 
 
@@ -176,8 +177,11 @@ def refuse_code(config: dict) -> None:
 
 
 def _layer_configs(config: dict):
-    """Every layer's config, nested models included."""
-    for layer in config.get("config", {}).get("layers", []):
+    """Every layer's config, nested models included; anything else in the file is passed over
+    here (Keras' own loader refuses what it cannot build)."""
+    inner = config.get("config")
+    layers = inner.get("layers") if isinstance(inner, dict) else None
+    for layer in layers if isinstance(layers, list) else []:
         if isinstance(layer, dict):
             yield layer
             if layer.get("class_name") in MODEL_CLASSES:

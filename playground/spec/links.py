@@ -19,6 +19,7 @@ import re
 
 from playground.spec.datasets import DATASETS
 from playground.spec.layers import LAYER_TYPES, MAX_LAYERS, LayerSpecError, StackError, make_layer
+from playground.spec.refusals import Refused
 from playground.spec.settings import TrainingSettings
 from playground.spec.shapes import trace_shapes
 
@@ -38,7 +39,7 @@ _TOKEN = re.compile(r"[a-z](-[a-z][a-z0-9_.]*)*")
 _VALUE = re.compile(r"[a-z0-9_.+-]{1,24}")
 
 
-class ShareLinkError(ValueError):
+class ShareLinkError(Refused):
     """A link that cannot be opened; the message says what was wrong, in a line."""
 
 

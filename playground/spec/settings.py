@@ -9,6 +9,8 @@ import math
 import numbers
 from dataclasses import dataclass, fields, replace
 
+from playground.spec.refusals import Refused
+
 # With fewer batches than this per epoch, batch norm's moving averages lag the weights
 # (see playground.training.batchnorm); above it they have caught up, and the recalibration is skipped.
 PRECISE_BATCH_NORM_BELOW = 200
@@ -40,6 +42,10 @@ LEARNING_RATE_MAX = 1.0  # and above 0
 VALIDATION_SPLIT_RANGE = (0.0, 0.5)
 
 
+class SettingsRefused(Refused):
+    """Training settings that cannot work; the message names every problem, in one line."""
+
+
 @dataclass(frozen=True)
 class TrainingSettings:
     epochs: int = 3
@@ -56,7 +62,7 @@ class TrainingSettings:
         """These settings if they can work on `available` training images, else ValueError."""
         problems = _wrong_types(self)
         if problems:  # a link or a file gave text, a fraction or a bool where a number belongs
-            raise ValueError("Cannot train: " + "; ".join(problems) + ".")
+            raise SettingsRefused("Cannot train: " + "; ".join(problems) + ".")
         problems = [*_outside("epochs", self.epochs, EPOCHS_RANGE),
                     *_outside("batch size", self.batch_size, BATCH_SIZE_RANGE)]
         if self.optimizer not in OPTIMIZERS:
@@ -71,7 +77,7 @@ class TrainingSettings:
         if not 1 <= subset <= available:
             problems.append(f"training subset must be between 1 and {available:,} images, not {subset:,}")
         if problems:
-            raise ValueError("Cannot train: " + "; ".join(problems) + ".")
+            raise SettingsRefused("Cannot train: " + "; ".join(problems) + ".")
         return replace(self, subset_size=subset)
 
 
