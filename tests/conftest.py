@@ -29,6 +29,13 @@ def open_app_page(page: str, **session_state):
     return app
 
 
+def pytest_collection_modifyitems(items):
+    """Every real-browser test is slow too: `-m "not slow"` leaves them out."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
+
+
 def skip_unless_ci(reason: str) -> None:
     """Skip, saying why; but in CI, where everything is installed, a missing piece is a failure."""
     if os.environ.get("CI"):

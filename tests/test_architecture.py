@@ -65,6 +65,7 @@ def test_no_source_file_holds_two_things():
     assert not long, long
 
 
+@pytest.mark.slow
 def test_a_training_process_loads_no_upload_checks():
     """Training code reads no uploaded files: the upload checks stay out of its process."""
     code = ("import sys; import playground.jobs.worker, playground.training.fitting, "

@@ -107,6 +107,7 @@ def test_settings_and_stack_survive_a_page_switch(page):
     assert sidebar_status(page) == "8 layers · 93,322 parameters"
 
 
+@pytest.mark.slow
 def test_training_a_small_subset_shows_results_and_becomes_the_session_model(page):
     widget(page.number_input, "Training images").set_value(2000).run()
     widget(page.number_input, "Epochs").set_value(1).run()
@@ -125,6 +126,7 @@ def test_training_a_small_subset_shows_results_and_becomes_the_session_model(pag
     assert "Your model" in page.caption[0].value
 
 
+@pytest.mark.slow
 def test_fashion_mnist_trains_end_to_end_with_its_class_names(page):
     widget(page.sidebar.selectbox, "Data set").select("fashion_mnist").run()
     widget(page.number_input, "Training images").set_value(2000).run()
@@ -200,6 +202,7 @@ def test_a_file_name_is_shown_as_typed_not_as_markdown(page):
     assert "\\*\\*final\\*\\*" in page.caption[0].value and "**final**" not in page.caption[0].value
 
 
+@pytest.mark.slow
 def test_training_goes_on_while_the_user_visits_another_page(page, squares):
     from playground.jobs.job import TrainingJob
     from playground.spec.settings import TrainingSettings
@@ -224,6 +227,7 @@ def test_training_goes_on_while_the_user_visits_another_page(page, squares):
     assert job.snapshot().state == "stopped"
 
 
+@pytest.mark.slow
 def test_a_page_opened_on_a_running_training_draws_its_chart_gently_at_first(page, squares):
     """A reload or a page switch mid-run must load its widgets before the chart redraws every
     beat (tests/test_browser_classroom.py shows the page; here, which views count)."""
@@ -251,6 +255,7 @@ def test_a_page_opened_on_a_running_training_draws_its_chart_gently_at_first(pag
     assert page.session_state["page_view"] is view
 
 
+@pytest.mark.slow
 def test_a_head_trains_on_the_frozen_digit_base_then_fine_tunes(page):
     """Start from the default digit model: the data set turns to Fashion-MNIST, the builder
     holds a new head, the base stays frozen while the head trains, and fine-tuning follows."""
@@ -364,6 +369,7 @@ class RecordingPool:
         self.likely.append(likely() if likely is not None else None)
 
 
+@pytest.mark.slow
 def test_opening_the_page_gets_a_process_ready_for_what_train_would_train(small_data_dir, monkeypatch):
     """Build & Train starts a training process ahead and has it trace the network on show, so
     that the first batch after Train comes in a fraction of a second, not after 1-1.5 s."""

@@ -69,6 +69,7 @@ def test_the_fast_cifar_preset_brings_its_data_set_and_training(app):
     assert inner["params"].sum() == 18_432 + 256 + 36_864 + 256 + 2_048 + 256
 
 
+@pytest.mark.slow
 def test_a_residual_network_trains_on_cifar_and_names_its_classes(app):
     app.switch_page(BUILD).run()
     widget(app.sidebar.selectbox, "Start from").select("Slides: residual example (CIFAR-10)").run()
@@ -113,6 +114,7 @@ def app_data_file(app):
     return os.path.join(os.environ[DATA_DIR_VARIABLE], "cifar10.npz")
 
 
+@pytest.mark.slow
 def test_photos_runs_the_sessions_cifar_model_beside_resnet50(app, monkeypatch, resnet50_weights):
     from PIL import Image
 
@@ -152,6 +154,7 @@ def mobilenet_weights(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_a_head_trains_on_a_frozen_mobilenet_base(app, monkeypatch, mobilenet_weights):
     monkeypatch.setenv("PLAYGROUND_MOBILENETV2_WEIGHTS", str(mobilenet_weights))
     app.switch_page(BUILD).run()

@@ -72,6 +72,7 @@ def test_memory_budget_refuses_huge_activations():
         check_budget(trace_shapes(wide), batch_size=4096)
 
 
+@pytest.mark.slow
 def test_the_exported_script_trains_as_the_app_does(tmp_path, monkeypatch, capsys):
     """The script's main() on a small local data file, against the app's own job on it:
     the same seeds, split, batches, schedule and batch-norm recalibration give the same result."""

@@ -53,6 +53,7 @@ def test_preprocessing_is_keras_resnet50_preprocess_input():
                                atol=1e-4)
 
 
+@pytest.mark.slow
 def test_top_3_equals_a_direct_keras_call(photo_classifier):
     for seed in range(3):
         result = photo_classifier.classify(photo(seed))

@@ -87,6 +87,7 @@ def test_inspect_shows_a_test_image_and_its_label(mnist):
     assert app.subheader[0].value.startswith("Prediction: ")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stack_name", [*PRESETS, "every layer type"])
 def test_every_preset_and_layer_type_can_be_inspected(stack_name):
     stack = STACK_WITH_EVERYTHING if stack_name == "every layer type" else preset(stack_name)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 from conftest import ROOT, skip_unless_ci
 
 TIMEOUT_SECONDS = 300
@@ -41,6 +42,7 @@ TRAINING = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_a_training_with_its_moments_runs_on_the_jax_backend():
     if not (JAX_FOLDER / "jax").is_dir():
         skip_unless_ci("JAX is not in .jax/ (pip install --target .jax --no-deps -r requirements-jax.txt).")

@@ -6,6 +6,8 @@ import gc
 import time
 import weakref
 
+import pytest
+
 from playground.jobs import process_memory as memory
 
 
@@ -44,6 +46,7 @@ def wait_for_scheduled_collections() -> None:
     time.sleep(1.0)  # the collection itself
 
 
+@pytest.mark.slow
 def test_a_dropped_session_gets_its_reference_cycles_collected(monkeypatch):
     monkeypatch.setattr(memory, "COLLECT_DELAY_SECONDS", 0.2)
     wait_for_scheduled_collections()
@@ -64,6 +67,7 @@ def test_a_dropped_session_gets_its_reference_cycles_collected(monkeypatch):
         gc.enable()
 
 
+@pytest.mark.slow
 def test_sessions_dropped_together_share_one_collection(monkeypatch):
     monkeypatch.setattr(memory, "COLLECT_DELAY_SECONDS", 0.3)
     wait_for_scheduled_collections()

@@ -16,6 +16,7 @@ def test_default_model_file_is_small_and_documented():
     assert metadata["test_accuracy"] >= 0.992
 
 
+@pytest.mark.slow
 def test_default_model_reaches_99_2_percent_on_mnist_test(mnist, default_classifier):
     probabilities = np.concatenate([
         default_classifier.probabilities(mnist.x_test[start:start + 1000])

@@ -50,6 +50,7 @@ def test_a_recorder_keeps_at_most_its_limit_and_the_latest(squares):
     assert positions[0] == 0.0 and positions[-1] == 8.0
 
 
+@pytest.mark.slow
 def test_the_filters_at_each_moment_are_the_weights_saved_then(squares, monkeypatch):
     """Each moment is compared with the weights read straight from the layer at that point."""
     from playground.training import fitting

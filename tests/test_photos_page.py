@@ -41,6 +41,7 @@ def test_asks_for_photos_and_loads_no_model_before(page):
     assert not page.error
 
 
+@pytest.mark.slow
 def test_each_photo_gets_its_top_3(page, photo_classifier):
     files = [("cat.jpg", encoded(a_photo(0), "JPEG", quality=95), "image/jpeg"),
              ("dog.png", encoded(a_photo(1), "PNG"), "image/png"),
@@ -99,6 +100,7 @@ def test_missing_weights_give_a_fix_and_the_app_goes_on(monkeypatch, tmp_path, f
     assert not app.exception and app.title[0].value == "How it works"
 
 
+@pytest.mark.slow
 def test_camera_photo_is_classified_too(page):
     page.toggle(key="photo_camera_on").set_value(True).run()
     assert not page.exception

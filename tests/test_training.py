@@ -39,6 +39,7 @@ def wait_for(condition, seconds=WAIT_SECONDS):
         time.sleep(0.01)
 
 
+@pytest.mark.slow
 def test_job_streams_metrics_and_finishes_with_an_evaluation(squares):
     job = tiny_job(squares, epochs=2)
     job.start()
@@ -69,6 +70,7 @@ def test_a_run_stops_before_the_batch_after_the_request(squares):
     assert evaluation is not None and ("state", "evaluating") in reports
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("separate_process", [False, True], ids=["thread", "process"])
 def test_stop_ends_soon_and_continue_finishes(squares, separate_process):
     job = tiny_job(squares, separate_process, epochs=2, batch_size=8, subset_size=4000)
@@ -97,6 +99,7 @@ def test_stop_ends_soon_and_continue_finishes(squares, separate_process):
     assert moments == sorted(set(moments)) and moments[-1] == 2.0
 
 
+@pytest.mark.slow
 def test_two_jobs_queue_and_keep_their_own_state(squares):
     first, second = tiny_job(squares, epochs=2), tiny_job(squares, subset_size=1000)
     first.start()
@@ -180,6 +183,7 @@ def test_a_logits_output_trains_and_is_scored_by_its_softmax(squares):
     assert evaluation.accuracy == pytest.approx((logits.argmax(axis=1) == squares.y_test).mean())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["sgd", "rmsprop"])
 def test_sgd_and_rmsprop_train_too(squares, optimizer):
     import keras
@@ -252,6 +256,7 @@ def numpy_forward(layer, images: np.ndarray) -> np.ndarray:
     raise AssertionError(f"no reference for {type(layer).__name__}")
 
 
+@pytest.mark.slow
 def test_recalibrated_batch_norm_holds_the_statistics_of_its_inputs(squares):
     import keras
 
@@ -273,6 +278,7 @@ def test_recalibrated_batch_norm_holds_the_statistics_of_its_inputs(squares):
         values = numpy_forward(layer, values)
     assert checked == 2
 
+@pytest.mark.slow
 def test_a_short_training_with_batch_norm_tests_as_well_as_it_trains(mnist):
     """Without recalibration, 31 batches of the Fast default tested at about 12% here."""
     settings = TrainingSettings(epochs=1, batch_size=256, learning_rate=4e-3, optimizer="adam",
@@ -285,6 +291,7 @@ def test_a_short_training_with_batch_norm_tests_as_well_as_it_trains(mnist):
     assert snapshot.epoch_points[-1]["val_accuracy"] > 0.9
 
 
+@pytest.mark.slow
 def test_a_job_handed_to_a_new_session_outlives_the_old_one(squares, monkeypatch):
     """A reload: the new session takes the job over, then Streamlit drops the old session."""
     monkeypatch.setattr(training, "ORPHAN_GRACE_SECONDS", 0.5)
@@ -307,6 +314,7 @@ def test_a_job_handed_to_a_new_session_outlives_the_old_one(squares, monkeypatch
     del new_owner
 
 
+@pytest.mark.slow
 def test_a_job_whose_page_is_gone_stops_by_itself(squares, monkeypatch):
     monkeypatch.setattr(training, "ORPHAN_GRACE_SECONDS", 0.5)
     connected = [True]
@@ -338,6 +346,7 @@ def test_the_shared_batches_hold_exactly_the_data_sets_images(squares):
     assert seen != list(range(1000)), "in shuffled order"
 
 
+@pytest.mark.slow
 def test_trainings_leave_no_traced_graphs_behind(squares):
     """Each trace of Keras' training step once left a custom gradient in TensorFlow's global
     registry, keeping the whole graph (about 47 MB) alive for the server's lifetime."""
@@ -376,6 +385,7 @@ def malloc_in_use_bytes() -> int:
     return libc.mallinfo2().uordblks
 
 
+@pytest.mark.slow
 def test_a_finished_training_leaves_no_compiled_step_behind(squares):
     """TensorFlow caches the kernel of every function it has run, so each model's compiled
     training step stayed alive after its model was gone: about 1 MB of native memory per

@@ -31,6 +31,7 @@ def test_the_convolutional_part_ends_before_flatten_and_is_a_copy():
     assert np.abs(np.asarray(original.layers[1].kernel)).sum() > 0, "the original keeps its weights"
 
 
+@pytest.mark.slow
 def test_a_frozen_base_is_bit_identical_after_training_the_head(squares):
     base = convolutional_part(build_model(preset("Default model (shipped)")))
     model = transfer_model(base, HEAD, seed=1)
@@ -52,6 +53,7 @@ def test_a_frozen_base_is_bit_identical_after_training_the_head(squares):
     assert [layer.name for layer in head] == ["head_flatten", "head_dense", "head_dense_1"]
 
 
+@pytest.mark.slow
 def test_fine_tuning_trains_the_base_but_not_its_batch_norm(squares):
     base = convolutional_part(build_model(preset("Default model (shipped)")))
     model = transfer_model(base, HEAD)

@@ -183,6 +183,7 @@ def archive(entries: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.slow
 def test_a_config_padded_to_a_gigabyte_is_refused_before_it_is_unpacked():
     raw = model_bytes(build_model(preset("Blog: Dense-only baseline")))
     with zipfile.ZipFile(io.BytesIO(raw)) as original:

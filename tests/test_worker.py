@@ -63,6 +63,7 @@ def sent(monkeypatch) -> list:
     return messages
 
 
+@pytest.mark.slow
 def test_a_process_trains_what_a_thread_trains(squares):
     """Same model, data and settings: the same test result, weights and moments, up to the
     float rounding that differs between two processes' kernels."""
@@ -91,6 +92,7 @@ def test_a_process_trains_what_a_thread_trains(squares):
     assert there.model.train_function is None, "nothing was trained in this process"
 
 
+@pytest.mark.slow
 def test_an_optimizer_state_carried_across_processes_trains_on_alike(squares):
     """What Continue relies on: a twin restored from the state steps exactly as the original."""
     settings = SETTINGS.checked(len(squares.train_pixels))
@@ -119,6 +121,7 @@ def test_a_changed_model_is_refused_an_old_optimizer_state(squares):
         worker.restore_optimizer(large, worker.optimizer_state(small))
 
 
+@pytest.mark.slow
 def test_stop_and_continue_in_a_process_end_where_a_whole_run_would(squares):
     settings = TrainingSettings(epochs=3, batch_size=100, subset_size=2000, validation_split=0.1)
     job = TrainingJob(build_model(preset("Fast default")), squares, settings, separate_process=True)
@@ -137,6 +140,7 @@ def test_stop_and_continue_in_a_process_end_where_a_whole_run_would(squares):
     assert snapshot.evaluation.accuracy > 0.9
 
 
+@pytest.mark.slow
 def test_a_process_that_dies_fails_its_job_in_one_line_and_the_next_job_trains(squares, quick_pool):
     settings = TrainingSettings(epochs=50, batch_size=16, subset_size=6000)
     job = TrainingJob(build_model(preset("Fast default")), squares, settings, separate_process=True)
@@ -151,6 +155,7 @@ def test_a_process_that_dies_fails_its_job_in_one_line_and_the_next_job_trains(s
     trained(build_model(preset("Fast default")), squares, True)
 
 
+@pytest.mark.slow
 def test_an_idle_process_ends_and_a_data_set_is_sent_once(squares, quick_pool, sent):
     settings = TrainingSettings(epochs=1, batch_size=100, subset_size=500, validation_split=0.1)
     trained(build_model(preset("Fast default")), squares, True, settings)
@@ -165,6 +170,7 @@ def test_an_idle_process_ends_and_a_data_set_is_sent_once(squares, quick_pool, s
     assert len(quick_pool) == 0
 
 
+@pytest.mark.slow
 def test_a_stop_pressed_while_the_process_starts_ends_the_run_before_its_first_batch(squares, quick_pool):
     """Train, then Stop at once, while the new process still imports TensorFlow."""
     job = TrainingJob(build_model(preset("Fast default")), squares, SETTINGS, separate_process=True)
@@ -207,6 +213,7 @@ def dropout_stack() -> list[dict]:
             make_layer("Flatten"), make_layer("Dropout", rate=0.3), make_layer("Dense", units=10)]
 
 
+@pytest.mark.slow
 def test_a_kept_model_trains_the_next_request_exactly_as_a_new_model_would(squares):
     """A training process keeps its last model, traced, for the same network and settings: set
     back to its start, it must learn exactly what a new one learns (optimizer state, dropout's
@@ -232,6 +239,7 @@ def test_a_kept_model_trains_the_next_request_exactly_as_a_new_model_would(squar
         np.testing.assert_allclose(reused, fresh, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_another_network_or_setting_gets_a_new_model_and_a_failure_keeps_none(squares):
     model = build_model(preset("Fast default"))
     settings = replace(SETTINGS, epochs=1)
@@ -273,6 +281,7 @@ def test_a_warm_up_leaves_the_network_traced_for_the_training_that_follows(squar
     assert kept == [], "a warm-up that fails keeps nothing, and says nothing"
 
 
+@pytest.mark.slow
 def test_a_page_gets_a_process_ready_for_the_very_network_its_train_button_starts(squares, quick_pool, sent):
     settings = TrainingSettings(epochs=1, batch_size=100, subset_size=500, validation_split=0.1)
     quick_pool.idle_seconds = 60
@@ -290,6 +299,7 @@ def test_a_page_gets_a_process_ready_for_the_very_network_its_train_button_start
     assert job.snapshot().state == "finished"
 
 
+@pytest.mark.slow
 def test_a_training_process_yields_the_cores_to_the_server(squares, quick_pool):
     """A click's answer comes before a training's next batch when the cores are short."""
     process = quick_pool.borrow()
