@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Callable
 
 import keras
@@ -18,8 +19,18 @@ from playground.jobs.worker_pool import TrainingProcess, dataset_token, training
 from playground.spec.settings import TrainingSettings
 
 RELAY_WAIT_SECONDS = 0.1  # how long the job's thread waits for a report before checking its stop and page
+# A training process reports at every tenth of a second of training, and answers a Stop at its
+# next batch. One that stays silent this long (it may be starting under a full class's load)
+# has hung, and is ended: its slot goes to the next learner in line.
+SILENT_SECONDS = 90.0
+STOP_ANSWER_SECONDS = 30.0  # after a Stop, silence this long means the same
 PROCESS_GONE = ("The training process ended unexpectedly (the server may be short of memory): "
                 "press Train to try again.")
+PROCESS_HUNG = "The training process stopped answering and was ended: press Train to try again."
+
+
+class ProcessHung(Exception):
+    """The lent process has said nothing for too long."""
 
 
 class ProcessLink:
@@ -30,13 +41,13 @@ class ProcessLink:
         self.process: TrainingProcess | None = None
         self.optimizer_state = None
         self._lock = threading.Lock()
-        self._stop_sent = False
+        self._stop_sent_at: float | None = None
 
     def tell_to_stop(self, reason: str | None) -> None:
         """Pass a stop request on to the process at once, if one trains the job."""
         with self._lock:
-            if self.process is not None and not self._stop_sent:
-                self._stop_sent = True
+            if self.process is not None and self._stop_sent_at is None:
+                self._stop_sent_at = time.monotonic()
                 with contextlib.suppress(OSError):  # it died: the relay reports that
                     self.process.send(("stop", reason))
 
@@ -50,13 +61,17 @@ class ProcessLink:
         try:
             process.send_training(request, data)
             with self._lock:
-                self.process, self._stop_sent = process, False
+                self.process, self._stop_sent_at = process, None
             if stop_reason() is not None:
                 self.tell_to_stop(stop_reason())  # asked while the request was on its way
             self._relay(process, receive, set_weights, check_owner)
         except (EOFError, OSError):
             processes.discard(process)
             return PROCESS_GONE
+        except ProcessHung:
+            process.process.kill()
+            processes.discard(process)
+            return PROCESS_HUNG
         except BaseException:
             processes.discard(process)  # in an unknown state: never lend it again
             raise
@@ -68,8 +83,10 @@ class ProcessLink:
 
     def _relay(self, process: TrainingProcess, receive: Callable, set_weights: Callable,
                check_owner: Callable[[], None]) -> None:
+        heard = time.monotonic()
         while True:
             if process.connection.poll(RELAY_WAIT_SECONDS):
+                heard = time.monotonic()
                 report = process.connection.recv()
                 if report[0] == "result":
                     weights, self.optimizer_state = report[-2:]
@@ -80,6 +97,15 @@ class ProcessLink:
                 if report[0] == "failed":
                     return
             check_owner()  # which may ask it to stop
+            self._check_answering(heard)
+
+    def _check_answering(self, heard: float) -> None:
+        """ProcessHung if the process has been silent for SILENT_SECONDS, or has not answered a
+        Stop within STOP_ANSWER_SECONDS (any report after it is an answer)."""
+        now, stopped = time.monotonic(), self._stop_sent_at
+        if now - heard > SILENT_SECONDS or (stopped is not None and heard < stopped
+                                            and now - stopped > STOP_ANSWER_SECONDS):
+            raise ProcessHung
 
 
 # "0" trains on threads of the server's own process, as before training processes existed.
