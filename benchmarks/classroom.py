@@ -50,12 +50,12 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from benchmarks.learners import (  # noqa: E402
     RESULT_TIMEOUT_SECONDS,
-    SESSION_TTL_SECONDS,
     BrowserCpu,
     draw_latency_ms,
     learner_ready_to_train,
     load_resnet50,
     lone_training,
+    memory_once_closed,
     new_page,
     open_test_image,
     percentile,
@@ -67,8 +67,7 @@ from benchmarks.learners import (  # noqa: E402
     toggle_response_seconds,
     training_seconds_shown,
 )
-from benchmarks.processes import MemoryWatch, descendants, server_cpu_seconds  # noqa: E402
-from playground.jobs.worker_pool import WORKER_IDLE_SECONDS  # noqa: E402
+from benchmarks.processes import MemoryWatch, server_cpu_seconds  # noqa: E402
 
 TRIVIAL_CLICKS = 5
 
@@ -148,23 +147,6 @@ def classroom(browser, url: str, learners: int, memory: MemoryWatch, pids: list[
 
 def change(after: float, before: float) -> str:
     return f"{after - before:+,.0f} MB ({(after - before) / before:+.1%})"
-
-
-def memory_once_closed(browser, url: str, memory: MemoryWatch) -> float:
-    """The servers' memory once Streamlit has dropped every closed session and the training
-    processes have ended (WORKER_IDLE_SECONDS after their last training)."""
-    time.sleep(SESSION_TTL_SECONDS + 5)
-    # Streamlit drops expired sessions when another session disconnects: one short visit.
-    context, _ = new_page(browser, url, "")
-    time.sleep(2)
-    context.close()
-    time.sleep(5)
-    deadline = time.monotonic() + WORKER_IDLE_SECONDS + 30
-    while descendants(memory.pids) and time.monotonic() < deadline:
-        time.sleep(1)
-    if descendants(memory.pids):
-        print(f"    (a training process is still running {WORKER_IDLE_SECONDS + 30:.0f} s on: counted)")
-    return memory.now()
 
 
 def replica_spread(access_log: Path) -> tuple[dict, int]:

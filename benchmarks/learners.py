@@ -11,22 +11,22 @@ import threading
 import time
 from pathlib import Path
 
-from browser import free_port, wait_until_healthy
-from replicas import nginx_config, start_nginx, start_replica
+ROOT = Path(__file__).resolve().parent.parent
+for folder in (ROOT, ROOT / "tests", ROOT / "deploy"):  # the tests' browser helpers, the replicas' nginx
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
-from benchmarks.processes import own_cpu_seconds
+from browser import free_port, wait_until_healthy  # noqa: E402
+from replicas import nginx_config, start_nginx, start_replica  # noqa: E402
+
+from benchmarks.processes import MemoryWatch, descendants, own_cpu_seconds  # noqa: E402
+from playground.jobs.worker_pool import WORKER_IDLE_SECONDS  # noqa: E402
 
 # Streamlit keeps a closed tab's session this long (default 120 s) before it may drop it;
 # shorter here so that the memory after closing can be read within the benchmark.
 SESSION_TTL_SECONDS = 10
-
-
 RESULT_TIMEOUT_SECONDS = 20 * 60
-
-
 DRAWINGS = 8
-
-
 # Draw's latency, timed by the page: from the pointerup event to the animation frame that first
 # draws "Prediction:" (a requestAnimationFrame callback, requested as soon as the text is in
 # the page, runs as that frame's rendering starts). A wait from Python reads later than that:
@@ -240,3 +240,20 @@ def seeded_resnet50_weights(folder: Path) -> Path:
     path = folder / "resnet50.weights.h5"
     subprocess.run([sys.executable, "-c", code, str(path)], check=True)
     return path
+
+
+def memory_once_closed(browser, url: str, memory: MemoryWatch) -> float:
+    """The servers' memory once Streamlit has dropped every closed session and the training
+    processes have ended (WORKER_IDLE_SECONDS after their last training)."""
+    time.sleep(SESSION_TTL_SECONDS + 5)
+    # Streamlit drops expired sessions when another session disconnects: one short visit.
+    context, _ = new_page(browser, url, "")
+    time.sleep(2)
+    context.close()
+    time.sleep(5)
+    deadline = time.monotonic() + WORKER_IDLE_SECONDS + 30
+    while descendants(memory.pids) and time.monotonic() < deadline:
+        time.sleep(1)
+    if descendants(memory.pids):
+        print(f"    (a training process is still running {WORKER_IDLE_SECONDS + 30:.0f} s on: counted)")
+    return memory.now()
