@@ -96,3 +96,14 @@ def test_a_process_killed_while_others_wait_fails_its_job_and_the_line_goes_on(s
     assert [job.snapshot().state for job in (second, third)] == ["finished", "finished"]
     again = started(squares, SHORT, queue)  # and the learner whose training died presses Train again
     assert again.join(WAIT_SECONDS) and again.snapshot().state == "finished"
+
+
+def test_a_process_whose_training_failed_is_not_lent_again(squares, pool):
+    import numpy as np
+
+    job = TrainingJob(build_model(preset("Fast default")), squares, SHORT, separate_process=True)
+    job.process_link.optimizer_state = [np.zeros(1)]  # another network's: the process refuses it
+    job.start()
+    assert job.join(WAIT_SECONDS) and job.snapshot().state == "failed"
+    assert "the model changed between two starts" in job.snapshot().error
+    assert len(pool) == 0, "the failed process was ended, not kept idle"

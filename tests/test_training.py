@@ -404,3 +404,17 @@ def test_a_finished_training_leaves_no_compiled_step_behind(squares):
         train()
     kept = (malloc_in_use_bytes() - before) / trainings
     assert kept < 300 * 1024, f"each training kept {kept / 1024:.0f} KiB"
+
+
+def test_a_failure_reads_as_one_line_and_running_out_of_memory_in_plain_words():
+    import tensorflow as tf
+
+    from playground.training.fitting import MAX_FAILURE_CHARACTERS, OUT_OF_MEMORY, failure_message
+
+    report = "OOM when allocating tensor\n" + "detail\n" * 500
+    exhausted = tf.errors.ResourceExhaustedError(None, None, report)
+    assert failure_message(exhausted) == OUT_OF_MEMORY
+    assert failure_message(MemoryError()) == OUT_OF_MEMORY
+    long = failure_message(ValueError("first line\n" + "x " * 1000))
+    assert "\n" not in long and long.startswith("ValueError: first line x")
+    assert len(long) <= len("ValueError: ") + MAX_FAILURE_CHARACTERS

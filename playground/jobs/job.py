@@ -30,7 +30,7 @@ from playground.jobs.worker import model_request
 from playground.jobs.worker_pool import dataset_token, training_processes
 from playground.spec.settings import TrainingSettings, batches_per_epoch
 from playground.training.compiling import compile_for_training
-from playground.training.fitting import Report, TrainingRun
+from playground.training.fitting import Report, TrainingRun, failure_message
 from playground.training.pipeline import split
 
 # A job whose page has been disconnected this long stops. Streamlit reconnects a dropped
@@ -215,7 +215,7 @@ class TrainingJob:
             else:
                 self._train_here()
         except Exception as error:  # noqa: BLE001 - reported to the page, which shows it
-            self._set(state="failed", error=f"{type(error).__name__}: {error}")
+            self._set(state="failed", error=failure_message(error))
         finally:
             if has_slot:
                 self._queue.done(self)

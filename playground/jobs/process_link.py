@@ -64,7 +64,7 @@ class ProcessLink:
                 self.process, self._stop_sent_at = process, None
             if stop_reason() is not None:
                 self.tell_to_stop(stop_reason())  # asked while the request was on its way
-            self._relay(process, receive, set_weights, check_owner)
+            failed = self._relay(process, receive, set_weights, check_owner)
         except (EOFError, OSError):
             processes.discard(process)
             return PROCESS_GONE
@@ -78,11 +78,15 @@ class ProcessLink:
         finally:
             with self._lock:
                 self.process = None
-        processes.give_back(process)
+        if failed:  # whatever state the failure left it in (a grown memory pool, say): never lend it again
+            processes.discard(process)
+        else:
+            processes.give_back(process)
         return None
 
     def _relay(self, process: TrainingProcess, receive: Callable, set_weights: Callable,
-               check_owner: Callable[[], None]) -> None:
+               check_owner: Callable[[], None]) -> bool:
+        """Pass the reports on until the result (False) or a failure (True) comes."""
         heard = time.monotonic()
         while True:
             if process.connection.poll(RELAY_WAIT_SECONDS):
@@ -92,10 +96,10 @@ class ProcessLink:
                     weights, self.optimizer_state = report[-2:]
                     set_weights(weights)
                     receive(report[:-2])
-                    return
+                    return False
                 receive(report)
                 if report[0] == "failed":
-                    return
+                    return True
             check_owner()  # which may ask it to stop
             self._check_answering(heard)
 

@@ -164,7 +164,7 @@ def train(request: TrainingRequest, connection, datasets: dict, kept: list[Ready
           mailbox: Mailbox | None = None) -> None:
     """Run one training and report on `connection`; a "stop" message there ends it early."""
     from playground.jobs.process_memory import collect_and_release
-    from playground.training.fitting import TrainingRun
+    from playground.training.fitting import TrainingRun, failure_message
 
     mailbox = mailbox or Mailbox(connection)
     stop_reason: list[str | None] = [None]
@@ -193,7 +193,7 @@ def train(request: TrainingRequest, connection, datasets: dict, kept: list[Ready
         # Whatever failed, the job hears of it: its thread waits for a result or a failure. If
         # the server itself has gone, the send fails too, and serve's next receive ends here.
         with contextlib.suppress(OSError):
-            connection.send(("failed", f"{type(error).__name__}: {error}"))
+            connection.send(("failed", failure_message(error)))
     finally:
         collect_and_release()
 

@@ -26,12 +26,25 @@ from playground.training.filter_history import Moment, MomentRecorder
 from playground.training.pipeline import split, training_batches
 
 REPORT_INTERVAL_SECONDS = 0.1  # batch metrics are reported at most this often
+OUT_OF_MEMORY = ("The training ran out of memory: try a smaller batch, fewer or smaller layers, or fewer "
+                 "training images.")
+MAX_FAILURE_CHARACTERS = 300
 
 Report = tuple  # ("batch", …), ("epoch", …), ("moments", …), ("state", …), ("result", …)
 
 
 class StopRequested(Exception):
     """Raised inside fit to leave it at once, skipping the epoch's end."""
+
+
+def failure_message(error: BaseException) -> str:
+    """What the learner reads of a training that failed: one line, and plain words for the
+    commonest cause (TensorFlow's own out-of-memory report runs to pages)."""
+    name = type(error).__name__
+    if isinstance(error, MemoryError) or name == "ResourceExhaustedError":
+        return OUT_OF_MEMORY
+    text = " ".join(str(error).split())
+    return f"{name}: {text[:MAX_FAILURE_CHARACTERS]}" if text else name
 
 
 def interval_mean(mean_now: float, count_now: int, mean_before: float, count_before: int) -> float:
