@@ -138,7 +138,7 @@ def show_walkthrough(classifier, digit: np.ndarray) -> None:
 
 @st.fragment
 def show_saliency(classifier, digit: np.ndarray, best: int) -> None:
-    """Integrated Gradients: 128 forward and backward passes, about 0.2 s on the widest preset.
+    """Integrated Gradients: many forward and backward passes (saliency.STEPS) of the model.
 
     A fragment: the toggle reruns this block alone, not every layer's pictures below it."""
     if not st.toggle("Which pixels mattered?", value=True, key="inspect_saliency",

@@ -18,7 +18,7 @@ from playground.explain.photos import INPUT_SIDE, WeightsUnavailableError, weigh
 from playground.views.describe import top_classes_text
 from playground.views.figures import colorize, heatmap_overlay, top_classes_figure
 
-MAX_PHOTOS = 12  # per run: each holds the shared model for about 0.05 s
+MAX_PHOTOS = 12  # per run: each holds the shared model for a moment
 EARLY_MAPS_SHOWN = 16
 THUMBNAIL_SIDE = 600
 

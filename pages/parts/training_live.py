@@ -25,9 +25,8 @@ ARRIVAL_SECONDS, ARRIVAL_CHART_SECONDS = 12.0, 2.0
 # While a page follows a training its script runs for minutes, and two things animate without
 # end: Streamlit's running icon (top right), which changes picture several times a second, and
 # the progress bar, whose half-second slide never ends when it moves every beat. The icon is
-# hidden then (its Stop beside it kept) and the bar steps instead of sliding. Measured in
-# Chromium: five queued pages 0.8 CPU s in 8 s against 1.5-1.9 (with the silent beat); a
-# training page 12 % less.
+# hidden then (its Stop beside it kept) and the bar steps instead of sliding: waiting pages
+# cost Chromium about half as much (benchmarks/live_training.py; the README gives the figures).
 QUIET_WHILE_FOLLOWING = ("<style>[data-testid='stStatusWidgetRunningIcon'] {display: none}"
                          " [data-testid='stProgress'] * {transition: none}</style>")
 STATE_TEXT = {"evaluating": "Evaluating on the test set…", "stopping": "Stopping…"}

@@ -118,8 +118,9 @@ class PhotoClassifier:
         kernel, bias = model.get_layer(CLASSIFIER_LAYER).get_weights()
         self.kernel, self.bias = tf.constant(kernel), tf.constant(bias)
         self._lock = threading.Lock()
-        # As one compiled graph, a photo takes about 0.04 s instead of 0.2 s eagerly, and TensorFlow
-        # keeps about 100 MB less memory. Tracing it costs a second, here rather than on a user's photo.
+        # As one compiled graph, a photo takes a fraction of the time it takes eagerly, and TensorFlow
+        # keeps less memory (benchmarks/photos.py). Tracing it takes a moment, here rather than on a
+        # user's photo.
         self._forward = tf.function(self._forward_pass, input_signature=[
             tf.TensorSpec((1, INPUT_SIDE, INPUT_SIDE, 3), tf.float32)])
         self._forward(tf.zeros((1, INPUT_SIDE, INPUT_SIDE, 3)))

@@ -3,25 +3,21 @@
 Every training runs on a new thread, and glibc gives threads their own malloc arenas (up
 to eight per core). Memory freed in an arena stays with the process, so each training left
 tens of megabytes behind. Two arenas, and handing free memory back after each training,
-kept eight trainings in one process within 15 MB here (982 → 997 MB), against 1,009 →
-1,201 MB without.
+keep a process that trains again and again nearly flat (benchmarks/allocator_pool.py).
 
 In a Streamlit server the limit set here does not take effect: glibc fixes its arena limit
 once more than eight arenas exist, and Streamlit's own threads had made 14 before app.py
-first ran. There, only `MALLOC_ARENA_MAX=2` in the server's environment limits them. In one
-classroom benchmark with it, five learners' closed sessions left 48 MB less behind: less than
-the spread between identical runs without it (1,079 to 1,162 MB), so it is not set anywhere.
+first ran. There, only `MALLOC_ARENA_MAX=2` in the server's environment limits them. In the
+classroom benchmark it saved less than the spread between identical runs without it, so it
+is not set anywhere.
 
 Most of what a class leaves behind is TensorFlow's, and none of this module reaches it. With
 oneDNN on (TensorFlow's default on x86 Linux), every tensor of 4 KB or more comes from one
-pool that reuses freed memory but never hands it back: a 191 MiB tensor, once freed, leaves
-resident memory 198 MiB higher, where a NumPy array of that size gives it all back
-(benchmarks/allocator_pool.py). In a server, read from /proc/PID/smaps, the pool's regions
-after its first (of 32 MiB) held 130 MiB resident with every shared resource loaded, 187 MiB
-warm, and 234 MiB after two rounds of five learners, whose trainings ran while a watcher
-clicked; malloc's arenas grew 33 MiB meanwhile. With oneDNN off (`TF_ENABLE_ONEDNN_OPTS=0`)
-the pool is gone, but the Fast default trained in 11.0-11.7 s instead of 5.6-6.3 s (three
-trainings each, in alternating processes), so oneDNN stays on. So trainings run in a process
+pool that reuses freed memory but never hands it back: a large tensor, once freed, leaves
+resident memory that much higher, where a NumPy array of that size gives it all back, and
+in a server the pool grows round after round of a class (benchmarks/allocator_pool.py).
+With oneDNN off (`TF_ENABLE_ONEDNN_OPTS=0`) the pool is gone, but the Fast default trained
+nearly twice as slowly, so oneDNN stays on. So trainings run in a process
 of their own, which ends when the class does and gives that memory back (playground.jobs.worker);
 this module's measures still serve that process, and a server that trains on its own threads.
 
@@ -29,10 +25,10 @@ A closed session's models, figures and arrays hold reference cycles, which only 
 garbage collection frees. Streamlit's collection after every rerun is off (it cost most of
 a second per click; see .streamlit/config.toml) and Python's own full collections come
 rarely, so a full collection also runs after each training and a moment after Streamlit
-drops sessions. In a classroom benchmark, that freed about 90 MB after 11 trainings.
+drops sessions.
 
 A full collection walks every object: with TensorFlow, Keras and the shared models loaded,
-about 375,000 of them and 0.22 s of CPU here, during which no other Python thread runs. So
+hundreds of thousands of them, during which no other Python thread runs. So
 once a shared resource has loaded, everything alive is frozen out of later collections
 (`gc.freeze`): the collection then takes milliseconds.
 """

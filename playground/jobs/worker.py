@@ -27,9 +27,8 @@ from multiprocessing.connection import Connection
 import numpy as np
 
 # Data sets a process keeps between trainings, the latest last. One: with a second kept, a
-# CIFAR-10 training after an MNIST one (or a warm-up for it) peaked 84 MB higher here (Photos
-# and a Fast CIFAR training: 2,572 MB against 2,488 MB). A learner who switches back sends
-# the other again: about 80 MB of arrays for MNIST, 280 MB for CIFAR-10.
+# CIFAR-10 training after an MNIST one (or a warm-up for it) peaked higher with ResNet50
+# loaded (benchmarks/photos.py --cifar). A learner who switches back sends the other again.
 DATASETS_KEPT = 1
 TRAINING_NICENESS = 10  # how much lower a training process's CPU priority is than the server's
 
@@ -200,9 +199,9 @@ def train(request: TrainingRequest, connection, datasets: dict, kept: list[Ready
 
 def warm_up(request: TrainingRequest, datasets: dict, kept: list[ReadyModel]) -> None:
     """Get ready for a training like `request` before it comes, while its learner still reads
-    the page: build and compile its model, and trace its training step on one batch (1.1-1.4 s
-    of the Fast default's 8 s here). Nothing is reported: if this fails, nothing is kept, and
-    the training itself, should it come, says what went wrong."""
+    the page: build and compile its model, and trace its training step on one batch (a good
+    part of a short training's time: benchmarks/training_speed.py). Nothing is reported: if
+    this fails, nothing is kept, and the training itself, should it come, says what went wrong."""
     from playground.training.pipeline import training_batches
 
     try:
@@ -210,7 +209,7 @@ def warm_up(request: TrainingRequest, datasets: dict, kept: list[ReadyModel]) ->
         model = ready_model(request, data, kept)
         settings = request.settings
         # One batch's images only: training_batches makes a tensor of every image it may draw
-        # from, which TensorFlow's pool would keep (47 MB for MNIST) should the learner switch data.
+        # from, which TensorFlow's pool would keep should the learner switch data.
         images = dataclasses.replace(data, train_pixels=data.train_pixels[:settings.batch_size],
                                      y_train=data.y_train[:settings.batch_size])
         one_batch = training_batches(images, settings.batch_size, settings.batch_size, settings.seed,
@@ -226,8 +225,8 @@ class ReadyModel:
     values its variables (weights, random generators' states) and its optimizer's started from.
 
     In a class most learners train the same network with the same settings, one after
-    another: tracing the Fast default's training step took 1.1-1.4 s of its 8 s here, and
-    a model kept from the last training starts its first batch in 0.1 s instead. Set back to
+    another: tracing a training step is a good part of a short training's time, and a model
+    kept from the last training starts its first batch at once. Set back to
     those starting values and given the request's weights, it trains as a new one would: the
     same test accuracy to the last digit (benchmarks/training_speed.py's queue)."""
 

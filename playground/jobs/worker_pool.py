@@ -1,7 +1,7 @@
 """The server's training processes (see playground.jobs.worker): started ahead, lent to one job
 at a time, and ended once no training has come for WORKER_IDLE_SECONDS.
 
-One process per training slot at most. A process starts in about 4 s (importing
+One process per training slot at most. A process takes seconds to start (it imports
 TensorFlow), so one is started as soon as a page expects training.
 """
 
@@ -74,7 +74,7 @@ class TrainingProcess:
 
     def send_dataset(self, token: int, dataset) -> None:
         """A dataclass of arrays: its plain fields pickled, then each array's bytes as they lie
-        in memory, so that neither side makes a copy of the whole (CIFAR-10 is 280 MB)."""
+        in memory, so that neither side makes a copy of the whole (CIFAR-10's arrays are hundreds of MB)."""
         values = {field.name: getattr(dataset, field.name) for field in dataclasses.fields(dataset)}
         arrays = {name: value for name, value in values.items() if isinstance(value, np.ndarray)}
         fields = {name: value for name, value in values.items() if name not in arrays}
@@ -162,7 +162,7 @@ class TrainingProcesses:
                 self._starting -= 1
         ready_for = likely() if likely is not None else None
         if ready_for is not None:
-            # On a thread: the send waits while the new process imports TensorFlow (4 s).
+            # On a thread: the send waits while the new process imports TensorFlow.
             threading.Thread(target=self._send_quietly, args=(process, *ready_for), daemon=True,
                              name="playground-warm-up").start()
         self.give_back(process, lent=False)

@@ -107,10 +107,9 @@ class Classifier:
     """A trained model plus what the pages need to say about it.
 
     Calls go through `model.predict_on_batch`: Keras' traced prediction step, without the
-    input pipeline that `model.predict` builds on every call. For Draw's one image with the
-    default model here: 1.5 ms, against 14 ms for a direct (eager) call of the model and
-    about 50 ms for `predict`. A model traces its step on its first call (about 0.1 s) and
-    once more for its first batch of another size. The lock makes a classifier that is
+    input pipeline that `model.predict` builds on every call: for Draw's one image, far faster
+    than an eager call or `predict` (benchmarks/draw_latency.py). A model traces its step on
+    its first call and once more for its first batch of another size. The lock makes a classifier that is
     shared between sessions safe to call from several script threads.
     """
 

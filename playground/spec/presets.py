@@ -29,7 +29,7 @@ PRESETS: dict[str, list[dict]] = {
         _conv(32), _pool(), _conv(64), _pool(), make_layer("Flatten"), _dense(128), _dense(10, "softmax"),
     ],
     "Blog: Dense-only baseline": [make_layer("Flatten"), _dense(10, "sigmoid")],
-    # Past 99 % MNIST test accuracy in one epoch, in about 7 s on two CPU cores, with
+    # Past 99 % MNIST test accuracy in one epoch within seconds on two CPU cores, with
     # FAST_DEFAULT_TRAINING (benchmarks/training_speed.py). After tuomaso/train_mnist_fast:
     # a 5×5 first convolution, few filters, pooling early, one-cycle training with a high
     # peak rate. Batch norm after pooling normalises a quarter of the values for the same effect.
@@ -39,7 +39,7 @@ PRESETS: dict[str, list[dict]] = {
         _conv(32), _pool(), make_layer("BatchNormalization"),
         make_layer("Flatten"), _dense(128), _dense(10, "softmax"),
     ],
-    # The shipped Draw model: two conv blocks with batch norm reach over 99.4 % on MNIST.
+    # The shipped Draw model: two conv blocks with batch norm (scripts/train_default_model.py).
     "Default model (shipped)": [
         _conv(32), make_layer("BatchNormalization"), _conv(32), _pool(),
         _conv(64), make_layer("BatchNormalization"), _conv(64), _pool(),
@@ -72,7 +72,7 @@ PRESETS.update({
     ],
     # Past 79 % CIFAR-10 test accuracy in under 10 minutes on two CPU cores, with
     # FAST_CIFAR_TRAINING (benchmarks/cifar_speed.py): pooling right after the stem makes
-    # every block work on 16 × 16 maps or smaller, which keeps it near 1,500 images/s.
+    # every block work on 16 × 16 maps or smaller, which keeps it fast.
     "Fast CIFAR": [
         _same(32), _pool(), make_layer("BatchNormalization"),
         _residual(32), _residual(64, strides=2), _residual(128, strides=2),

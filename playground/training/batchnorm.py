@@ -2,7 +2,7 @@
 
 BatchNormalization predicts with moving averages of its batch statistics. In the short
 trainings learners run (a few dozen batches per epoch, at a high learning rate), those
-averages trail the fast-changing weights, and a network that trains at 80% can test at 25%.
+averages trail the fast-changing weights, and a network can test far worse than it trains.
 Recomputing each layer's mean and variance over a few thousand training images with the
 current weights, layer by layer, removes the lag.
 """

@@ -31,15 +31,14 @@ def compile_for_training(model: keras.Model, settings: TrainingSettings, batches
 
 
 def release_training_step(model: keras.Model) -> None:
-    """Drop the model's traced training step once a fit has ended. Each holds about 15 MB of
-    TensorFlow graph, and every session keeps the model it trained: six finished jobs held
-    113 MB here, 24 MB without their steps. Continue traces the step again, as the first fit
-    did; the weights and the optimizer's state stay.
+    """Drop the model's traced training step once a fit has ended. Each holds megabytes of
+    TensorFlow graph, and every session keeps the model it trained (tests/test_training.py
+    checks none is left). Continue traces the step again, as the first fit did; the weights
+    and the optimizer's state stay.
 
     TensorFlow also caches the kernel of every function it has run, this step's too, for as
-    long as the process lives: about 1 MB per training of the Fast default here (929 KiB of
-    malloc'd memory, measured over 8 trainings), so that cache is cleared as well. Other
-    threads' next calls rebuild their kernels once: 14 ms more for Draw's, 25 ms for
-    "Which pixels mattered?", 35 ms for ResNet50's; a call in flight keeps its own."""
+    long as the process lives (benchmarks/allocator_pool.py), so that cache is cleared as
+    well. Other threads' next calls rebuild their kernels once, a few milliseconds; a call in
+    flight keeps its own."""
     model.train_function = None
     clear_kernel_cache()

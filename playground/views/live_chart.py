@@ -1,9 +1,9 @@
 """The training chart while a training runs: loss and accuracy as two small SVGs drawn here.
 
-The page redraws its chart 2.5 times a second. As a Plotly chart, each redraw built a new
-chart in the learner's browser: 0.35 of a core in Chromium per training page here, taken
-from the training on the same two cores. The same curves as SVG pictures cost 0.11–0.15 of a
-core, and the server got about 15 % more CPU time in the same 10 s of training. The
+The page redraws its chart several times a second. As a Plotly chart, each redraw built a
+new chart in the learner's browser, which took a good part of a core from the training on
+the same two cores; the same curves as SVG pictures cost about a third of that
+(benchmarks/live_training.py; the README gives the figures). The
 interactive Plotly figure (`figures.training_figure`) takes over once the training ends;
 both show the same curves in the same colours. One picture per metric, so that a narrow
 screen stacks them (Streamlit's columns do) instead of shrinking both into one line."""
