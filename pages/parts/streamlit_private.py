@@ -92,8 +92,9 @@ def keep_keras_between_reruns() -> None:
     function `_clean_problem_modules`, which calls `keras.backend.clear_session()` whenever
     Keras is loaded. That cost a good part of a trivial click's server CPU on every rerun
     (benchmarks/classroom.py times a trivial click), and it clears TensorFlow's kernel cache
-    under the trainings running on other threads. The playground holds its models on purpose (session state, cache_resource),
-    so there is nothing to clean; matplotlib, the function's other concern, is not used.
+    under the trainings running on other threads. The playground holds its models on purpose
+    (session state, cache_resource), so there is nothing to clean; matplotlib, the function's
+    other concern, is not used.
     """
     from streamlit.runtime.scriptrunner import script_runner
 
