@@ -22,13 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playground.data.loading import load_dataset  # noqa: E402
 from playground.jobs.job import TrainingJob  # noqa: E402
+from playground.models import transfer as learning  # noqa: E402
 from playground.models.building import build_model, load_default_classifier  # noqa: E402
-from playground.models.transfer import (  # noqa: E402
-    FINE_TUNE_RATE_FACTOR,
-    convolutional_part,
-    transfer_model,
-    unfreeze_for_fine_tuning,
-)
 from playground.spec.layers import make_layer  # noqa: E402
 from playground.spec.presets import DEFAULT_MODEL_PRESET, preset  # noqa: E402
 from playground.spec.settings import TrainingSettings  # noqa: E402
@@ -60,11 +55,12 @@ def main() -> None:
           f"test accuracy on {len(data.x_test):,} images")
     for images in SIZES:
         started = time.perf_counter()
-        frozen_model = transfer_model(convolutional_part(digits), HEAD, seed=0)
+        frozen_model = learning.transfer_model(learning.convolutional_part(digits), HEAD, seed=0)
         frozen_accuracy, frozen_seconds = train(frozen_model, data, images)
         scratch_accuracy, scratch_seconds = train(build_model(scratch_stack, seed=0), data, images)
-        unfreeze_for_fine_tuning(frozen_model)
-        tuned_accuracy, tuned_seconds = train(frozen_model, data, images, 1e-3 * FINE_TUNE_RATE_FACTOR)
+        learning.unfreeze_for_fine_tuning(frozen_model)
+        tuned_rate = 1e-3 * learning.FINE_TUNE_RATE_FACTOR
+        tuned_accuracy, tuned_seconds = train(frozen_model, data, images, tuned_rate)
         print(f"  {images:5,} images: frozen digit base + new head {frozen_accuracy:6.2%} in "
               f"{frozen_seconds:5.1f} s · from scratch {scratch_accuracy:6.2%} in {scratch_seconds:5.1f} s · "
               f"frozen, then {EPOCHS} epochs of fine-tuning {tuned_accuracy:6.2%} in "

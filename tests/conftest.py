@@ -180,3 +180,14 @@ def photo_classifier(resnet50_weights):
     from playground.explain.photos import PhotoClassifier, load_resnet50
 
     return PhotoClassifier(load_resnet50(str(resnet50_weights)))
+
+
+@pytest.fixture
+def quick_pool(monkeypatch):
+    """A pool of its own whose idle processes end after half a second."""
+    from playground.jobs import worker_pool
+
+    pool = worker_pool.TrainingProcesses(idle_seconds=0.5)
+    monkeypatch.setattr(worker_pool, "_processes", pool)
+    yield pool
+    pool.end_all_idle()

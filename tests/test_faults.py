@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from playground.jobs import process_link, worker_pool
+from playground.jobs import process_link
 from playground.jobs.job import TrainingJob
 from playground.jobs.line import TrainingQueue
 from playground.jobs.process_link import PROCESS_GONE, PROCESS_HUNG
@@ -22,15 +22,6 @@ pytestmark = pytest.mark.slow
 WAIT_SECONDS = 120
 LONG = TrainingSettings(epochs=50, batch_size=16, subset_size=6000)
 SHORT = TrainingSettings(epochs=1, batch_size=100, subset_size=1000)
-
-
-@pytest.fixture
-def pool(monkeypatch):
-    """A pool of the test's own, whose idle processes end soon."""
-    processes = worker_pool.TrainingProcesses(idle_seconds=1.0)
-    monkeypatch.setattr(worker_pool, "_processes", processes)
-    yield processes
-    processes.end_all_idle()
 
 
 def started(data, settings=LONG, queue=None) -> TrainingJob:
@@ -57,7 +48,8 @@ def gone(pid: int) -> bool:
         return stat.read().rsplit(")", 1)[1].split()[0] == "Z"  # ended, its exit status not yet read
 
 
-def test_a_process_that_hangs_and_ignores_stop_is_ended_and_its_learner_told(squares, pool, monkeypatch):
+def test_a_process_that_hangs_and_ignores_stop_is_ended_and_its_learner_told(squares, quick_pool,
+                                                                            monkeypatch):
     monkeypatch.setattr(process_link, "STOP_ANSWER_SECONDS", 2.0)
     job = started(squares)
     pid = training(job)
@@ -69,7 +61,7 @@ def test_a_process_that_hangs_and_ignores_stop_is_ended_and_its_learner_told(squ
     assert started(squares, SHORT).join(WAIT_SECONDS), "a new training gets a new process"
 
 
-def test_a_process_that_falls_silent_is_ended_and_the_next_in_line_trains(squares, pool, monkeypatch):
+def test_a_process_that_falls_silent_is_ended_and_the_next_in_line_trains(squares, quick_pool, monkeypatch):
     monkeypatch.setattr(process_link, "SILENT_SECONDS", 2.0)
     queue = TrainingQueue(1)
     first = started(squares, queue=queue)
@@ -83,7 +75,7 @@ def test_a_process_that_falls_silent_is_ended_and_the_next_in_line_trains(square
     assert gone(pid)
 
 
-def test_a_process_killed_while_others_wait_fails_its_job_and_the_line_goes_on(squares, pool):
+def test_a_process_killed_while_others_wait_fails_its_job_and_the_line_goes_on(squares, quick_pool):
     queue = TrainingQueue(1)
     first = started(squares, queue=queue)
     pid = training(first)
@@ -98,7 +90,7 @@ def test_a_process_killed_while_others_wait_fails_its_job_and_the_line_goes_on(s
     assert again.join(WAIT_SECONDS) and again.snapshot().state == "finished"
 
 
-def test_a_process_whose_training_failed_is_not_lent_again(squares, pool):
+def test_a_process_whose_training_failed_is_not_lent_again(squares, quick_pool):
     import numpy as np
 
     job = TrainingJob(build_model(preset("Fast default")), squares, SHORT, separate_process=True)
@@ -106,4 +98,4 @@ def test_a_process_whose_training_failed_is_not_lent_again(squares, pool):
     job.start()
     assert job.join(WAIT_SECONDS) and job.snapshot().state == "failed"
     assert "the model changed between two starts" in job.snapshot().error
-    assert len(pool) == 0, "the failed process was ended, not kept idle"
+    assert len(quick_pool) == 0, "the failed process was ended, not kept idle"

@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 
 from playground.data.loading import float_images
-from playground.jobs import worker, worker_pool
+from playground.jobs import worker
 from playground.jobs.job import TrainingJob
 from playground.jobs.process_link import PROCESS_GONE, likely_request
 from playground.models.building import build_model
@@ -38,15 +38,6 @@ def trained(model, data, separate_process: bool, settings: TrainingSettings = SE
     assert job.join(WAIT_SECONDS)
     assert job.snapshot().state == "finished", job.snapshot().error
     return job
-
-
-@pytest.fixture
-def quick_pool(monkeypatch):
-    """A pool of its own whose idle processes end after half a second."""
-    pool = worker_pool.TrainingProcesses(idle_seconds=0.5)
-    monkeypatch.setattr(worker_pool, "_processes", pool)
-    yield pool
-    pool.end_all_idle()
 
 
 @pytest.fixture
