@@ -33,13 +33,15 @@ import time
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # learners adds the tests' helpers
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
-
-from benchmarks import learners  # noqa: E402
 from benchmarks.learners import RESULT_TIMEOUT_SECONDS, memory_once_closed, new_page, press, servers  # noqa: E402
 from benchmarks.processes import MemoryWatch, descendants  # noqa: E402
+
+# isort: split
+from browser import fill_number, free_port, launch_chromium  # noqa: E402 - on the path learners sets
+from playwright.sync_api import sync_playwright  # noqa: E402
+
 from playground.jobs.process_link import STOP_ANSWER_SECONDS  # noqa: E402
 
 FAULTS = ("killed", "killed-in-line", "hung", "memory", "upload", "cut")
@@ -61,8 +63,8 @@ def status_line(page) -> str:
 def learner(browser, url: str, epochs: int, images: int = 2000):
     context, page = new_page(browser, url, "build_train")
     page.get_by_text("press Train").wait_for()
-    learners.fill_number(page, "Training images", images)
-    learners.fill_number(page, "Epochs", epochs)
+    fill_number(page, "Training images", images)
+    fill_number(page, "Epochs", epochs)
     page.wait_for_timeout(300)
     return context, page
 
@@ -94,7 +96,7 @@ def server_answers(url: str) -> bool:
 
 def trains_again(page) -> bool:
     """Train once more (the page's own settings, shortened); True if a result shows."""
-    learners.fill_number(page, "Epochs", 1)
+    fill_number(page, "Epochs", 1)
     page.wait_for_timeout(300)
     train(page)
     try:
@@ -172,13 +174,13 @@ def fault_memory(browser, url, pids) -> dict:
     time.sleep(8)  # started ahead and got ready: its size now is what a training starts from
     size = int(Path(f"/proc/{process}/status").read_text().split("VmSize:")[1].split()[0]) * 1024
     resource.prlimit(process, resource.RLIMIT_AS, (size + MEMORY_HEADROOM, size + MEMORY_HEADROOM))
-    learners.fill_number(page, "Batch size", 4096)
+    fill_number(page, "Batch size", 4096)
     page.wait_for_timeout(300)
     train(page)
     outcome = page.get_by_text("Training failed").or_(page.get_by_text("Test accuracy"))
     outcome.first.wait_for(timeout=RESULT_TIMEOUT_SECONDS * 1000)
     said = status_line(page)
-    learners.fill_number(page, "Batch size", 128)
+    fill_number(page, "Batch size", 128)
     again = trains_again(page)
     context.close()
     return {"saw": {"learner": said}, "lost": not again, "order": True}
@@ -220,7 +222,7 @@ class Proxy:
     for a while: what a flaky Wi-Fi does to a learner's WebSocket."""
 
     def __init__(self, target_port: int):
-        self.port, self.target_port = learners.free_port(), target_port
+        self.port, self.target_port = free_port(), target_port
         self.refusing_until = 0.0
         self._connections: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -298,7 +300,7 @@ def main() -> None:
     os.environ["PLAYGROUND_MAX_TRAININGS"] = "1"
     with tempfile.TemporaryDirectory() as name, sync_playwright() as playwright:
         folder = Path(name)
-        browser = learners.launch_chromium(playwright)
+        browser = launch_chromium(playwright)
         with servers(1, folder) as (url, pids, _):
             memory = MemoryWatch(pids)
             context, page = learner(browser, url, epochs=1)  # loads MNIST and the training runtime
