@@ -12,8 +12,9 @@ Faults (NAME):
 - killed: the training process killed (SIGKILL) mid-epoch;
 - killed-in-line: the same while two learners wait in line;
 - hung: a training process that never answers (SIGSTOP), its learner pressing Stop;
-- memory: one training exceeding its memory budget (the training process's address space
-  limited to a little more than it has, then the learner trains with a batch of 4,096);
+- memory: one training over the memory budget (a batch of 4,096, which the server refuses
+  before training), then one within it whose training process has room for little more than
+  it holds (its address space limited);
 - upload: a browser that closes while its model upload is on its way (a slow upload);
 - cut: the learner's WebSocket cut mid-training, reconnecting at once; then cut off for 10 s.
 """
@@ -169,21 +170,28 @@ def fault_hung(browser, url, pids) -> dict:
 
 
 def fault_memory(browser, url, pids) -> dict:
+    """First a batch the server's budget refuses before training; then one within the budget,
+    run by a training process whose address space has room for little more than it holds."""
     context, page = learner(browser, url, epochs=1, images=20_000)
+    saw = {}
+    fill_number(page, "Batch size", 4096)
+    page.wait_for_timeout(300)
+    train(page)
+    page.get_by_test_id("stAlertContentError").first.wait_for()
+    saw["over the budget"] = status_line(page)
+    fill_number(page, "Batch size", 1024)  # within the budget
     process = training_process(pids)
     time.sleep(8)  # started ahead and got ready: its size now is what a training starts from
     size = int(Path(f"/proc/{process}/status").read_text().split("VmSize:")[1].split()[0]) * 1024
     resource.prlimit(process, resource.RLIMIT_AS, (size + MEMORY_HEADROOM, size + MEMORY_HEADROOM))
-    fill_number(page, "Batch size", 4096)
-    page.wait_for_timeout(300)
     train(page)
     outcome = page.get_by_text("Training failed").or_(page.get_by_text("Test accuracy"))
     outcome.first.wait_for(timeout=RESULT_TIMEOUT_SECONDS * 1000)
-    said = status_line(page)
+    saw["past its process's memory"] = status_line(page)
     fill_number(page, "Batch size", 128)
     again = trains_again(page)
     context.close()
-    return {"saw": {"learner": said}, "lost": not again, "order": True}
+    return {"saw": saw, "lost": not again, "order": True}
 
 
 def fault_upload(browser, url, pids, folder: Path) -> dict:
