@@ -49,12 +49,13 @@ FAULTS = ("killed", "killed-in-line", "hung", "memory", "upload", "cut")
 MESSAGE_TIMEOUT_MS = 1000 * (STOP_ANSWER_SECONDS + 30)
 MEMORY_HEADROOM = 40 * 2**20  # the training process may grow this much past its size then
 UPLOAD_BYTES = 15 * 2**20
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts"  # what a learner saw, to look at
 
 
 def status_line(page) -> str:
     """What the page says of its training now: its error, result, line or progress, one line."""
     main = page.get_by_test_id("stMainBlockContainer")
-    for test_id in ("stAlertContentError", "stMetric", "stProgress", "stAlertContentInfo"):
+    for test_id in ("stAlertContentError", "stAlertContentWarning", "stMetric", "stProgress", "stAlertContentInfo"):
         found = main.get_by_test_id(test_id)
         if found.count():
             return " ".join(found.first.inner_text().split())[:200]
@@ -283,16 +284,24 @@ def fault_cut(browser, url, pids) -> dict:
     proxy = Proxy(int(url.rsplit(":", 1)[1]))
     through = f"http://127.0.0.1:{proxy.port}"
     saw = {}
-    context, page = learner(browser, through, epochs=8)
+    context, page = learner(browser, through, epochs=30, images=20_000)
     train(page)
     wait_for_batches(page)
     proxy.cut()  # reconnects at once
     time.sleep(5)
-    saw["cut, back at once"] = progress(page)
+    before = progress(page)
+    time.sleep(3)
+    saw["cut, back at once"] = f"{before} → 3 s later {progress(page)}"
     proxy.cut(refuse_seconds=10)  # longer than a job's grace for a page that has gone
     time.sleep(14)
     saw["cut off for 10 s"] = status_line(page)
-    finished = result_moment(page)
+    time.sleep(3)
+    saw["3 s later"] = status_line(page)
+    page.screenshot(path=str(SCREENSHOTS / "fault-cut.png"))
+    finished = None
+    if page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").is_enabled():
+        press(page, "Stop")
+        finished = result_moment(page)
     saw["then"] = status_line(page)
     again = trains_again(page) if finished is None else True
     context.close()
@@ -306,6 +315,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=FAULTS, default=list(FAULTS))
     arguments = parser.parse_args()
     os.environ["PLAYGROUND_MAX_TRAININGS"] = "1"
+    SCREENSHOTS.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as name, sync_playwright() as playwright:
         folder = Path(name)
         browser = launch_chromium(playwright)

@@ -30,7 +30,7 @@ from pages.parts.transfer import (
     show_base,
 )
 from playground.data.loading import DataFormatError, DataUnavailableError
-from playground.jobs.job import TrainingJob
+from playground.jobs.job import ORPHAN_GRACE_SECONDS, TrainingJob
 from playground.jobs.line import training_queue
 from playground.jobs.process_link import get_ready_to_train
 from playground.jobs.starting import start_owned_job
@@ -46,6 +46,9 @@ from playground.views.figures import stack_diagram
 
 # What a user's stack, data or base can make Train refuse, with a message saying why.
 TRAINING_REFUSALS = (ValueError, StackError, DataUnavailableError, DataFormatError, BaseUnavailableError)
+PAGE_WAS_GONE = (f"This training stopped while this page was away (closed, or its connection lost for "
+                 f"over {ORPHAN_GRACE_SECONDS:.0f} s), so that others could train. Press **Train** to train "
+                 "again.")
 # Session state a reloaded tab gets back with its training (pages/parts/reload.py).
 KEPT_ACROSS_RELOAD = ("builder_layers", "builder_next_uid", "builder_preset", SETTINGS_KEY, "transfer_base",
                       "training_stack", "training_dataset", "training_base")
@@ -221,6 +224,8 @@ def main() -> None:
         st.rerun()  # the run ended while this script drew it: draw the page afresh, with results
     if snapshot.state == "failed":
         st.error(f"Training failed: {snapshot.error}")
+    elif snapshot.state == "stopped" and snapshot.stop_reason == "closed":
+        st.warning(PAGE_WAS_GONE, icon=":material/wifi_off:")
     elif snapshot.evaluation is not None:
         if st.session_state.get("published_job") is not snapshot.evaluation:
             publish_model(job, snapshot)

@@ -227,6 +227,32 @@ def test_training_goes_on_while_the_user_visits_another_page(page, squares):
     assert job.snapshot().state == "stopped"
 
 
+def test_a_page_back_after_its_training_stopped_without_it_says_so(page, squares, monkeypatch):
+    """A WebSocket cut for longer than the grace stops the job; the page, back, must not show
+    its last progress as if it still trained (benchmarks/faults.py found it frozen so)."""
+    from playground.jobs import job as training
+    from playground.jobs.job import TrainingJob
+    from playground.spec.settings import TrainingSettings
+
+    monkeypatch.setattr(training, "ORPHAN_GRACE_SECONDS", 0.2)
+    job = TrainingJob(build_model(preset("Fast default")), squares,
+                      TrainingSettings(epochs=50, batch_size=16, subset_size=6000), separate_process=False)
+    connected = [True]
+    job.belong_to(page, lambda: connected[0])
+    job.start()
+    deadline = time.monotonic() + TRAINING_TIMEOUT
+    while job.batches_done < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    connected[0] = False  # the page's connection is lost
+    assert job.join(TRAINING_TIMEOUT) and job.snapshot().stop_reason == "closed"
+    page.session_state["training_job"] = job
+    page.session_state["training_dataset"] = "mnist"
+    page.run()
+    assert not page.exception, page.exception
+    assert any("stopped while this page was away" in item.value for item in page.warning)
+    assert not widget(page.button, "Train").disabled
+
+
 @pytest.mark.slow
 def test_a_page_opened_on_a_running_training_draws_its_chart_gently_at_first(page, squares):
     """A reload or a page switch mid-run must load its widgets before the chart redraws every
