@@ -55,7 +55,8 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts"  # what 
 def status_line(page) -> str:
     """What the page says of its training now: its error, result, line or progress, one line."""
     main = page.get_by_test_id("stMainBlockContainer")
-    for test_id in ("stAlertContentError", "stAlertContentWarning", "stMetric", "stProgress", "stAlertContentInfo"):
+    kinds = ("stAlertContentError", "stAlertContentWarning", "stMetric", "stProgress", "stAlertContentInfo")
+    for test_id in kinds:
         found = main.get_by_test_id(test_id)
         if found.count():
             return " ".join(found.first.inner_text().split())[:200]
