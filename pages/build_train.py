@@ -218,14 +218,15 @@ def main() -> None:
     if snapshot.state == "stopped" and not snapshot.started:
         st.info("Stopped before it started: press **Train** to queue again.")
         return
+    if snapshot.state == "stopped" and snapshot.stop_reason == "closed":
+        st.warning(PAGE_WAS_GONE, icon=":material/wifi_off:")  # above its last progress and chart
     was_active = snapshot.active
     snapshot = follow_training(job, view)
     if was_active:
         st.rerun()  # the run ended while this script drew it: draw the page afresh, with results
     if snapshot.state == "failed":
         st.error(f"Training failed: {snapshot.error}")
-    elif snapshot.state == "stopped" and snapshot.stop_reason == "closed":
-        st.warning(PAGE_WAS_GONE, icon=":material/wifi_off:")
+
     elif snapshot.evaluation is not None:
         if st.session_state.get("published_job") is not snapshot.evaluation:
             publish_model(job, snapshot)

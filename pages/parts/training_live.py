@@ -47,6 +47,8 @@ def progress_text(snapshot) -> str:
         return queue_text(snapshot)
     if snapshot.state in STATE_TEXT:
         return STATE_TEXT[snapshot.state]
+    if snapshot.state == "stopped" and snapshot.stop_reason == "closed":
+        return f"Stopped in epoch {progress.epoch}/{progress.epochs} while this page was away"
     if not snapshot.started:
         return "Starting: preparing the first batch…"
     left = "" if progress.seconds_left is None else f" · about {progress.seconds_left:.0f} s left"
