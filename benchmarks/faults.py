@@ -26,21 +26,20 @@ import contextlib
 import os
 import resource
 import signal
-import socket
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.flaky_network import Proxy  # noqa: E402
 from benchmarks.learners import RESULT_TIMEOUT_SECONDS, memory_once_closed, new_page, press, servers  # noqa: E402
 from benchmarks.processes import MemoryWatch, descendants  # noqa: E402
 
 # isort: split
-from browser import fill_number, free_port, launch_chromium  # noqa: E402 - on the path learners sets
+from browser import fill_number, launch_chromium  # noqa: E402 - on the path learners sets
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from playground.jobs.process_link import STOP_ANSWER_SECONDS  # noqa: E402
@@ -225,56 +224,6 @@ def fault_upload(browser, url, pids, folder: Path) -> dict:
     trainer_context.close()
     other_context.close()
     return {"saw": saw, "lost": finished is None, "order": True}
-
-
-class Proxy:
-    """A TCP relay between a browser and the server whose connections can be cut, or refused
-    for a while: what a flaky Wi-Fi does to a learner's WebSocket."""
-
-    def __init__(self, target_port: int):
-        self.port, self.target_port = free_port(), target_port
-        self.refusing_until = 0.0
-        self._connections: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._listener = socket.create_server(("127.0.0.1", self.port))
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            if time.monotonic() < self.refusing_until:
-                client.close()
-                continue
-            upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            with self._lock:
-                self._connections += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        for end in (source, sink):
-            with contextlib.suppress(OSError):
-                end.shutdown(socket.SHUT_RDWR)
-
-    def cut(self, refuse_seconds: float = 0.0) -> None:
-        self.refusing_until = time.monotonic() + refuse_seconds
-        with self._lock:
-            connections, self._connections = self._connections, []
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-                connection.close()
-
-    def close(self) -> None:
-        self._listener.close()
-        self.cut()
 
 
 def progress(page) -> str:
