@@ -38,13 +38,14 @@ class StopRequested(Exception):
 
 
 def failure_message(error: BaseException) -> str:
-    """What the learner reads of a training that failed: one line, and plain words for the
-    commonest cause (TensorFlow's own out-of-memory report runs to pages)."""
+    """What the learner reads of a training that failed: one line, however long the error
+    (TensorFlow's out-of-memory report runs to pages), and plain words for that commonest cause."""
     name = type(error).__name__
+    text = " ".join(str(error).split())[:MAX_FAILURE_CHARACTERS]
+    said = f"{name}: {text}" if text else name
     if isinstance(error, MemoryError) or name == "ResourceExhaustedError":
-        return OUT_OF_MEMORY
-    text = " ".join(str(error).split())
-    return f"{name}: {text[:MAX_FAILURE_CHARACTERS]}" if text else name
+        return f"{said.rstrip('.')}. {OUT_OF_MEMORY}"
+    return said
 
 
 def interval_mean(mean_now: float, count_now: int, mean_before: float, count_before: int) -> float:
