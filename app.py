@@ -11,7 +11,7 @@ import streamlit as st
 
 from pages.parts import page_list
 from pages.parts.reload import keep_ticket_in_url, note_page_view, take_back_training
-from pages.parts.streamlit_private import check_private_apis, keep_keras_between_reruns
+from pages.parts.streamlit_private import check_private_apis_once, keep_keras_between_reruns
 from playground.jobs.process_memory import SessionMemory
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of logs
@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up
 # A local icon: a Material icon here would be fetched from a font server, which fails offline.
 ICON = Path(__file__).parent / "assets" / "icon.png"
 st.set_page_config(page_title="CNN Playground", page_icon=str(ICON), layout="wide")
-check_private_apis()  # an upgrade that moved one fails here, loudly, not in a page later
+check_private_apis_once()  # an upgrade that moved one fails here, loudly, not in a page later
 keep_keras_between_reruns()
 
 PAGES = [st.Page(page.path, title=page.title, icon=page.icon, default=index == 0)

@@ -12,6 +12,7 @@ change of behaviour that keeps the names.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import inspect
 import re
@@ -51,6 +52,12 @@ def check_private_apis() -> None:
         raise PrivateApiChanged(f"Streamlit {st.__version__} no longer has {', '.join(missing)}; the "
                                 f"playground was checked on {CHECKED_ON}. Update "
                                 "pages/parts/streamlit_private.py.")
+
+
+@functools.cache
+def check_private_apis_once() -> None:
+    """`check_private_apis`, once per server: app.py runs on every rerun, a click's hot path."""
+    check_private_apis()
 
 
 def _exists(module: str, path: str) -> bool:
