@@ -33,16 +33,21 @@ def start_a_long_training(page) -> None:
     page.get_by_text("images/s").first.wait_for()
 
 
+def queue_behind(browser, url):
+    """A learner trains for long; a second one presses Train on a short training and waits."""
+    first_context, first = open_build_train(browser, url)
+    start_a_long_training(first)
+    second_context, second = open_build_train(browser, url)
+    fill_number(second, "Training images", 4000)
+    fill_number(second, "Epochs", 1)
+    second.wait_for_timeout(300)
+    press(second, "Train")
+    return first_context, first, second_context, second
+
+
 def test_a_queued_learner_can_stop_and_a_closed_tab_frees_the_slot(browser, mnist):
     with streamlit_server(ROOT, {"PLAYGROUND_MAX_TRAININGS": "1"}) as url:
-        first_context, first = open_build_train(browser, url)
-        start_a_long_training(first)
-
-        second_context, second = open_build_train(browser, url)
-        fill_number(second, "Training images", 4000)
-        fill_number(second, "Epochs", 1)
-        second.wait_for_timeout(300)
-        press(second, "Train")
+        first_context, first, second_context, second = queue_behind(browser, url)
         second.get_by_text("1st in line").wait_for()
         ARTIFACTS.mkdir(exist_ok=True)
         second.screenshot(path=str(ARTIFACTS / "queued.png"))
@@ -164,12 +169,7 @@ def test_streamlits_own_stop_stops_the_training(browser, mnist):
 def test_streamlits_own_stop_takes_a_queued_training_out_of_the_line(browser, mnist):
     """The toolbar's Stop, like the page's, and the page shows it without another click."""
     with streamlit_server(ROOT, {"PLAYGROUND_MAX_TRAININGS": "1"}) as url:
-        first_context, first = open_build_train(browser, url)
-        start_a_long_training(first)
-        second_context, second = open_build_train(browser, url)
-        fill_number(second, "Epochs", 1)
-        second.wait_for_timeout(300)
-        press(second, "Train")
+        first_context, first, second_context, second = queue_behind(browser, url)
         second.get_by_text("1st in line").wait_for()
         second.get_by_test_id("stStatusWidget").get_by_role("button", name="Stop").click()
         second.get_by_text("Stopped before it started").wait_for(timeout=5_000)
