@@ -40,6 +40,7 @@ from playground.models.transfer import FINE_TUNE_RATE_FACTOR, BaseUnavailableErr
 from playground.spec.costs import layer_costs
 from playground.spec.datasets import DATASETS
 from playground.spec.layers import StackError
+from playground.spec.own_images import OWN_DATASET
 from playground.spec.settings import TrainingSettings
 from playground.spec.shapes import summary_rows
 from playground.views.figures import stack_diagram
@@ -213,6 +214,10 @@ def main() -> None:
         view.training_at_arrival = job is not None and job.snapshot().active
     if job is None:
         st.info("Pick a preset or build a stack in the sidebar, then press **Train**.")
+        return
+    if st.session_state.get("training_dataset") == OWN_DATASET:
+        st.info("This session's training is on your own images.", icon=":material/add_photo_alternate:")
+        st.page_link("pages/own_images.py", label="See it on Your images", icon=":material/arrow_forward:")
         return
     snapshot = job.snapshot()
     if snapshot.state == "stopped" and not snapshot.started:

@@ -47,6 +47,8 @@ def classifier_test_set(classifier):
     if it cannot be loaded."""
     from playground.data.loading import DataFormatError, DataUnavailableError
 
+    if classifier.test_set is not None:
+        return classifier.test_set
     try:
         return dataset(dataset_named_by(classifier.class_names))
     except (DataUnavailableError, DataFormatError) as error:

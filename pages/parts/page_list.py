@@ -23,6 +23,9 @@ PAGES = (
              "Stack convolution, pooling, dense layers and residual blocks in the sidebar, then train "
              "the network on {datasets} and watch its loss and accuracy move, batch by batch. Or start "
              "from a trained network, and share yours by link."),
+    PageInfo("pages/own_images.py", "Your images", ":material/add_photo_alternate:",
+             "Collect your own classes of pictures (files, a zip, the camera or the sample set), train a "
+             "CNN on them, try it with a heatmap of where it looked, and follow your pictures inside."),
     PageInfo("pages/inspect.py", "Inspect", ":material/frame_inspect:",
              "Follow one image through the network: every feature map, what pooling keeps, the "
              "flattened vector and the final probabilities. See the filters the network learned."),

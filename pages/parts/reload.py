@@ -13,6 +13,7 @@ import streamlit as st
 
 from pages.parts.streamlit_private import session_connected_check
 from playground.jobs.tickets import TICKET_PARAMETER, SessionToken, server_tickets
+from playground.spec.own_images import OWN_DATASET
 
 VIEW_KEY = "page_view"
 
@@ -65,4 +66,5 @@ def take_back_training() -> None:
     job.belong_to(owner, session_connected_check())
     st.session_state.update(keepsake)
     st.session_state.update(training_job=job, training_job_owner=owner, training_ticket=ticket)
-    st.toast("Welcome back: your training is here, on Build & Train.", icon=":material/restore:")
+    where = "Your images" if keepsake.get("training_dataset") == OWN_DATASET else "Build & Train"
+    st.toast(f"Welcome back: your training is here, on {where}.", icon=":material/restore:")

@@ -40,6 +40,10 @@ def open_picture(raw: bytes, name: str, smallest_side: int | None = None) -> Ima
     """
     if not raw:
         raise ImageError(f"{name} is empty (0 bytes). Upload the picture again.")
+    if _looks_like_heif(raw):
+        raise ImageError(f"{name} is a HEIC/HEIF photo (an iPhone's usual format), which this app cannot "
+                         "read. Export it as JPEG (Photos › Share › Options › Most Compatible, or Preview › "
+                         "Export), or set Settings › Camera › Formats › Most Compatible.")
     if _looks_like_svg(raw):
         raise ImageError(f"{name} is an SVG drawing, which has no pixels to classify. "
                          "Export it as PNG or JPEG and upload that.")
@@ -73,6 +77,14 @@ def _decoded(image: Image.Image, name: str, smallest_side: int | None) -> Image.
 
 def _damaged(name: str, error: Exception) -> ImageError:
     return ImageError(f"{name} is damaged or cut short and cannot be decoded ({error}).")
+
+
+HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif")
+
+
+def _looks_like_heif(raw: bytes) -> bool:
+    """An ISO media file (`ftyp` box) of a HEIF brand: what iPhones save photos as."""
+    return raw[4:8] == b"ftyp" and raw[8:12] in HEIF_BRANDS
 
 
 def _looks_like_svg(raw: bytes) -> bool:

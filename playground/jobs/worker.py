@@ -202,6 +202,7 @@ def warm_up(request: TrainingRequest, datasets: dict, kept: list[ReadyModel]) ->
     the page: build and compile its model, and trace its training step on one batch (a good
     part of a short training's time: benchmarks/training_speed.py). Nothing is reported: if
     this fails, nothing is kept, and the training itself, should it come, says what went wrong."""
+    from playground.spec.settings import augmentation_kinds
     from playground.training.pipeline import training_batches
 
     try:
@@ -213,7 +214,7 @@ def warm_up(request: TrainingRequest, datasets: dict, kept: list[ReadyModel]) ->
         images = dataclasses.replace(data, train_pixels=data.train_pixels[:settings.batch_size],
                                      y_train=data.y_train[:settings.batch_size])
         one_batch = training_batches(images, settings.batch_size, settings.batch_size, settings.seed,
-                                     settings.augment)
+                                     augmentation_kinds(settings))
         model.fit(one_batch, shuffle=False, verbose=0)
     except Exception:  # noqa: BLE001 - the training, if it comes, reports it
         kept.clear()

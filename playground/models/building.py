@@ -19,6 +19,8 @@ from playground.spec.shapes import trace_shapes
 
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 DEFAULT_MODEL_PATH = ASSETS_DIR / "default_model.keras"
+# Your images' frozen base, made by scripts/train_cifar10_base.py.
+CIFAR10_BASE_PATH = ASSETS_DIR / "cifar10_model.keras"
 # Keras' default of 0.99 needs hundreds of steps before the moving statistics are usable, so
 # the short trainings learners run would evaluate far worse than they trained.
 BATCH_NORM_MOMENTUM = 0.9
@@ -118,6 +120,7 @@ class Classifier:
     class_names: tuple[str, ...]
     description: str = ""
     moments: tuple = ()  # the first layer's weights during its training (playground.training.filter_history)
+    test_set: object = None  # its own test images (Your images' held-out ones); None: its classes' set
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _kept: dict = field(default_factory=dict, repr=False)  # made from the model once (Inspect's probe)
     from_logits: bool = field(init=False)

@@ -9,6 +9,7 @@ import math
 import numbers
 from dataclasses import dataclass, fields, replace
 
+from playground.spec.own_images import OwnImagesRefused, check_augmentations
 from playground.spec.refusals import Refused
 
 # With fewer batches than this per epoch, batch norm's moving averages lag the weights
@@ -56,7 +57,8 @@ class TrainingSettings:
     validation_split: float = 0.1
     subset_size: int | None = None  # None: the whole training set
     seed: int = 0  # the weights' initial values and the shuffling order
-    augment: bool = False  # mirror and shift each training image (for photos; see training.augment)
+    augment: bool = False  # augment each training image (for photos; see training.augment)
+    augmentations: str = "flip,shift"  # which kinds, when augment: names of own_images.AUGMENTATIONS
 
     def checked(self, available: int) -> TrainingSettings:
         """These settings if they can work on `available` training images, else ValueError."""
@@ -73,6 +75,10 @@ class TrainingSettings:
             problems.append(f"learning rate must be above 0 and at most {LEARNING_RATE_MAX:g}, "
                             f"not {self.learning_rate}")
         problems += _outside("validation split", self.validation_split, VALIDATION_SPLIT_RANGE)
+        try:
+            check_augmentations(self.augmentations)
+        except OwnImagesRefused as refusal:
+            problems.append(str(refusal).rstrip("."))
         subset = available if self.subset_size is None else self.subset_size
         if not 1 <= subset <= available:
             problems.append(f"training subset must be between 1 and {available:,} images, not {subset:,}")
@@ -111,6 +117,11 @@ def _outside(name: str, value: float, bounds: tuple[float, float]) -> list[str]:
     """[a problem] if `value` lies outside `bounds`, else []."""
     low, high = bounds
     return [] if low <= value <= high else [f"{name} must be between {low:g} and {high:g}, not {value}"]
+
+
+def augmentation_kinds(settings: TrainingSettings) -> tuple[str, ...]:
+    """The kinds of augmentation a training applies: none unless `augment`."""
+    return check_augmentations(settings.augmentations) if settings.augment else ()
 
 
 def training_end(subset_size: int, validation_split: float) -> int:

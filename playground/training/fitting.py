@@ -18,7 +18,12 @@ import keras
 import numpy as np
 
 from playground.data.loading import Dataset, float_images
-from playground.spec.settings import PRECISE_BATCH_NORM_BELOW, TrainingSettings, batches_per_epoch
+from playground.spec.settings import (
+    PRECISE_BATCH_NORM_BELOW,
+    TrainingSettings,
+    augmentation_kinds,
+    batches_per_epoch,
+)
 from playground.training.batchnorm import SAMPLE_IMAGES, recalibrate_batch_norm
 from playground.training.compiling import release_training_step
 from playground.training.evaluation import evaluate
@@ -176,7 +181,7 @@ class TrainingRun:
         with contextlib.suppress(StopRequested):
             self.model.fit(
                 training_batches(self.data, len(self.train_pixels), self.settings.batch_size,
-                                 self.settings.seed + self.first_epoch, self.settings.augment),
+                                 self.settings.seed + self.first_epoch, augmentation_kinds(self.settings)),
                 epochs=self.settings.epochs, initial_epoch=self.first_epoch, shuffle=False,  # shuffled above
                 callbacks=[callback], verbose=0,
             )
@@ -190,7 +195,7 @@ class TrainingRun:
         self.send(("state", "evaluating"))
         if self.stop_reason:
             self.recalibrate_batch_norm()  # stopped mid-epoch, at a high learning rate
-        evaluation = evaluate(self.model, self.data.x_test, self.data.y_test)
+        evaluation = evaluate(self.model, self.data.x_test, self.data.y_test, len(self.data.class_names))
         self.send(("result", evaluation, self.stop_reason, seconds, callback.batches_done))
 
     def keep_moment(self, epoch: int, batch: int | None) -> None:
@@ -211,5 +216,5 @@ class TrainingRun:
         """Loss and accuracy on the validation images, by direct calls (no second input pipeline)."""
         if not len(self.validation_pixels):
             return {}
-        result = evaluate(self.model, self.validation_pixels, self.y_validation)
+        result = evaluate(self.model, self.validation_pixels, self.y_validation, len(self.data.class_names))
         return {"val_loss": result.loss, "val_accuracy": result.accuracy}

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from playground.data.loading import Dataset
 from playground.spec.settings import TrainingSettings, training_end
-from playground.training.augment import flip_and_shift
+from playground.training.augment import augmenter
 
 
 def split(data: Dataset, settings: TrainingSettings) -> tuple[np.ndarray, ...]:
@@ -46,19 +46,20 @@ def shared_training_tensors(data: Dataset) -> tuple[tf.Tensor, tf.Tensor]:
 
 
 def training_batches(data: Dataset, count: int, batch_size: int, seed: int,
-                     augment: bool = False) -> tf.data.Dataset:
+                     augmentations: tuple[str, ...] = ()) -> tf.data.Dataset:
     """The first `count` training images in shuffled batches, reshuffled every epoch, each
-    image mirrored and shifted at random if `augment`.
+    image augmented at random by `augmentations` (see playground.training.augment).
 
     tf.data's autotuning is off: with it, each epoch's end waited for the autotuning thread
     in the input iterator's destructor, stalling training for seconds at 0% CPU."""
     pixels, labels = shared_training_tensors(data)
     options = tf.data.Options()
     options.autotune.enabled = False
+    augment = augmenter(augmentations, seed) if augmentations else None
 
     def batch_of(indices):
         images = tf.cast(tf.gather(pixels, indices), tf.float32) / 255.0
-        return (flip_and_shift(images, seed) if augment else images), tf.gather(labels, indices)
+        return (augment(images) if augment else images), tf.gather(labels, indices)
 
     return (tf.data.Dataset.range(count)
             .shuffle(count, seed=seed, reshuffle_each_iteration=True)

@@ -1,0 +1,288 @@
+"""A learner's own image set: named classes of small pictures, kept in the session's memory
+only, and turned into a data set to train on, with a held-out part chosen per class.
+
+Every picture is opened safely (playground.data.images), turned upright, cut square at its
+centre and scaled down to STORED_SIDE on arrival, so a 12-megapixel phone photo costs
+12 KB here. A set holds at most MAX_IMAGES pictures.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from playground.data.archives import read_class_folders
+from playground.data.images import ImageError, open_picture
+from playground.data.loading import Dataset
+from playground.spec.own_images import (
+    DEFAULT_CLASS_NAMES,
+    FEW_IMAGES,
+    MAX_CLASSES,
+    MAX_IMAGES,
+    MIN_IMAGES_TO_TRAIN,
+    MODEL_SHAPE,
+    OWN_DATASET,
+    OWN_TITLE,
+    STORED_SIDE,
+    UNBALANCED_RATIO,
+    OwnImagesRefused,
+    check_class_names,
+    clean_class_name,
+    held_out_count,
+)
+
+HELD_OUT_FOLDER, TRAINING_FOLDER = "held_out", "train"  # in the zip a learner downloads
+ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
+# Fashion-MNIST pictures of three things (MIT licence; scripts/make_sample_images.py says which).
+SAMPLE_SET_PATH = ASSETS_DIR / "sample_images.zip"
+SAMPLE_SET_SOURCE = ("Fashion-MNIST (Zalando Research, MIT licence): 30 test images each of trousers, "
+                     "sneakers and bags")
+
+
+@dataclass(frozen=True)
+class OwnImage:
+    pixels: np.ndarray  # uint8, STORED_SIDE × STORED_SIDE × 3
+    source: str  # the file (or camera shot) it came from, for captions
+
+
+@dataclass
+class Added:
+    """What an upload added, and a line for each picture it could not use."""
+
+    count: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def stored(picture: Image.Image) -> np.ndarray:
+    """An upright RGB picture cut square at its centre and scaled to STORED_SIDE."""
+    square = ImageOps.fit(picture.convert("RGB"), (STORED_SIDE, STORED_SIDE), Image.Resampling.LANCZOS)
+    return np.asarray(square, np.uint8)
+
+
+def model_pixels(pixels: np.ndarray) -> np.ndarray:
+    """Stored pictures (N, side, side, 3) scaled to what the networks read (MODEL_SHAPE), uint8."""
+    height, width = MODEL_SHAPE[:2]
+    return np.stack([np.asarray(Image.fromarray(image).resize((width, height), Image.Resampling.BOX))
+                     for image in pixels]) if len(pixels) else np.zeros((0, *MODEL_SHAPE), np.uint8)
+
+
+def model_input(pixels: np.ndarray) -> np.ndarray:
+    """One stored picture as a network's input: floats in [0, 1] of MODEL_SHAPE."""
+    return model_pixels(pixels[np.newaxis])[0].astype(np.float32) / 255.0
+
+
+class ImageSet:
+    """Classes in order, each a list of OwnImage; what one browser session collected."""
+
+    def __init__(self, class_names=DEFAULT_CLASS_NAMES):
+        self.classes: dict[str, list[OwnImage]] = {name: [] for name in check_class_names(list(class_names))}
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return tuple(self.classes)
+
+    @property
+    def count(self) -> int:
+        return sum(len(images) for images in self.classes.values())
+
+    @property
+    def room(self) -> int:
+        return MAX_IMAGES - self.count
+
+    def megabytes(self) -> float:
+        return sum(image.pixels.nbytes for images in self.classes.values() for image in images) / 2**20
+
+    def add_class(self, name: str) -> str:
+        if len(self.classes) >= MAX_CLASSES:
+            raise OwnImagesRefused(f"At most {MAX_CLASSES} classes: remove one before adding another.")
+        name = check_class_names([*self.classes, name])[-1]
+        self.classes[name] = []
+        return name
+
+    def rename_class(self, old: str, new: str) -> str:
+        """Rename class `old`, keeping its place and images; the name as kept."""
+        index = list(self.classes).index(old)
+        names = check_class_names([new if name == old else name for name in self.classes])
+        self.classes = dict(zip(names, self.classes.values(), strict=True))
+        return names[index]
+
+    def remove_class(self, name: str) -> None:
+        if len(self.classes) <= 2:
+            raise OwnImagesRefused("Keep at least two classes: a network needs two to tell apart.")
+        self.classes.pop(name, None)
+
+    def remove_images(self, name: str, indices) -> None:
+        drop = set(indices)
+        self.classes[name] = [image for index, image in enumerate(self.classes[name]) if index not in drop]
+
+    def add_pixels(self, name: str, pixels: np.ndarray, source: str) -> bool:
+        """Keep one stored picture in class `name`; False if the set is full."""
+        if self.room <= 0:
+            return False
+        self.classes[name].append(OwnImage(pixels, source))
+        return True
+
+    def add_files(self, name: str, files) -> Added:
+        """Pictures from (bytes, file name) pairs into class `name`; a note for each one refused."""
+        added = Added()
+        for raw, file_name in files:
+            if self.room <= 0:
+                added.notes.append(full_note(file_name))
+                break
+            try:
+                picture = open_picture(raw, file_name, smallest_side=STORED_SIDE)
+            except ImageError as error:
+                added.notes.append(str(error))
+                continue
+            added.count += self.add_pixels(name, stored(picture), file_name)
+        return added
+
+    def add_zip(self, raw: bytes, zip_name: str) -> Added:
+        """A zip's class folders: each folder's pictures into the class of its name, made if new.
+        ArchiveRefused if the zip cannot be read at all."""
+        contents = read_class_folders(raw, zip_name)
+        added = Added(notes=list(contents.notes))
+        for picture in contents.pictures:
+            try:
+                name = self.class_for_folder(picture.class_name)
+            except OwnImagesRefused as error:
+                added.notes.append(f"{picture.file_name}: skipped. {error}")
+                continue
+            result = self.add_files(name, [(picture.raw, picture.file_name)])
+            added.count += result.count
+            added.notes += result.notes
+            if self.room <= 0:
+                break
+        return added
+
+    def class_for_folder(self, folder: str) -> str:
+        """The class a folder's pictures go to: one of the same name (in any case), or a new one,
+        taking the place of an empty class that still has its default name."""
+        name = clean_class_name(folder)
+        for existing in self.classes:
+            if existing.casefold() == name.casefold():
+                return existing
+        placeholder = next((existing for existing, images in self.classes.items()
+                            if not images and existing in DEFAULT_CLASS_NAMES), None)
+        if placeholder is not None:
+            self.classes = {(name if key == placeholder else key): images
+                            for key, images in self.classes.items()}
+            return name
+        return self.add_class(name)
+
+    def warnings(self) -> list[str]:
+        """What the page warns of: classes with few pictures, and classes far out of balance."""
+        lines = [f"“{name}” has {len(images)} image{'s' if len(images) != 1 else ''}: add at least "
+                 f"{FEW_IMAGES} for a network to learn it." for name, images in self.classes.items()
+                 if len(images) < FEW_IMAGES]
+        counts = [len(images) for images in self.classes.values()]
+        if min(counts) >= FEW_IMAGES and max(counts) > UNBALANCED_RATIO * min(counts):
+            largest = max(self.classes, key=lambda name: len(self.classes[name]))
+            smallest = min(self.classes, key=lambda name: len(self.classes[name]))
+            lines.append(f"The classes are out of balance: “{largest}” has {max(counts)} images, "
+                         f"“{smallest}” only {min(counts)}. The network will lean towards the larger one; "
+                         "add images to the smaller classes.")
+        return lines
+
+    def check_trainable(self) -> None:
+        check_class_names(list(self.classes))
+        for name, images in self.classes.items():
+            if len(images) < MIN_IMAGES_TO_TRAIN:
+                raise OwnImagesRefused(f"“{name}” has {len(images)} image{'s' if len(images) != 1 else ''}; "
+                                       f"each class needs at least {MIN_IMAGES_TO_TRAIN} to train (some are "
+                                       "held out to test on). Add more.")
+
+    def split(self, seed: int = 0) -> tuple[list[tuple[int, OwnImage]], list[tuple[int, OwnImage]]]:
+        """(training, held out): (class index, image) pairs. Each class's last
+        `held_out_count` images in a seeded shuffle are held out, so every class is tested."""
+        training, held_out = [], []
+        rng = np.random.default_rng(seed)
+        for label, images in enumerate(self.classes.values()):
+            order = rng.permutation(len(images))
+            cut = len(images) - held_out_count(len(images))
+            training += [(label, images[index]) for index in order[:cut]]
+            held_out += [(label, images[index]) for index in order[cut:]]
+        training = [training[index] for index in rng.permutation(len(training))]
+        return training, held_out
+
+    def dataset(self, seed: int = 0) -> Dataset:
+        """The set as a Dataset at MODEL_SHAPE: training bytes, held-out floats (the "test" set).
+        OwnImagesRefused if a class has too few images to train."""
+        self.check_trainable()
+        training, held_out = self.split(seed)
+
+        def arrays(pairs):
+            return model_pixels(np.stack([image.pixels for _, image in pairs])), \
+                np.array([label for label, _ in pairs], np.int32)
+
+        train_pixels, y_train = arrays(training)
+        test_pixels, y_test = arrays(held_out)
+        return Dataset(OWN_DATASET, OWN_TITLE, train_pixels, y_train, test_pixels.astype(np.float32) / 255.0,
+                       y_test, self.class_names, "this session's images")
+
+    def zip_bytes(self, seed: int = 0) -> bytes:
+        """The set as a zip: train/<class>/… and held_out/<class>/… PNGs, the same split as
+        `dataset(seed)`, for the exported script's image_dataset_from_directory."""
+        buffer = io.BytesIO()
+        training, held_out = self.split(seed)
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+            for folder, pairs in ((TRAINING_FOLDER, training), (HELD_OUT_FOLDER, held_out)):
+                for number, (label, image) in enumerate(pairs):
+                    png = io.BytesIO()
+                    Image.fromarray(image.pixels).save(png, format="PNG")
+                    archive.writestr(f"{folder}/{folder_name(self.class_names[label])}/{number:04d}.png",
+                                     png.getvalue())
+        return buffer.getvalue()
+
+
+def folder_name(class_name: str) -> str:
+    """A class name as a folder name every system accepts."""
+    safe = "".join(char if char.isalnum() or char in " -_" else "_" for char in class_name).strip()
+    return safe or "class"
+
+
+def full_note(file_name: str) -> str:
+    return (f"{file_name} and any after it: not added, this session holds at most {MAX_IMAGES} images. "
+            "Remove some to add others.")
+
+
+def sample_set() -> ImageSet:
+    """The shipped sample set (SAMPLE_SET_SOURCE), read as any learner's zip is."""
+    images = ImageSet()
+    images.add_zip(SAMPLE_SET_PATH.read_bytes(), SAMPLE_SET_PATH.name)
+    return images
+
+
+# The bias lesson: every bag on grass, every sneaker on a plain floor. The network can tell
+# them apart by the background alone, and does; a sneaker on grass shows it.
+GRASS, FLOOR = (70, 140, 40), (225, 225, 220)
+BIAS_BACKGROUNDS = {"sneaker": FLOOR, "bag": GRASS}
+INK_THRESHOLD = 24  # Fashion-MNIST's items are light on a black background
+
+
+def on_background(pixels: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
+    """A sample picture's item on a plain background of `colour` instead of black."""
+    item = pixels.max(axis=-1, keepdims=True) > INK_THRESHOLD
+    return np.where(item, pixels, np.asarray(colour, np.uint8)).astype(np.uint8)
+
+
+def bias_example() -> ImageSet:
+    """Sneakers on a floor, bags on grass: a set that teaches the network the wrong thing."""
+    sample = sample_set()
+    biased = ImageSet(tuple(BIAS_BACKGROUNDS))
+    for name, colour in BIAS_BACKGROUNDS.items():
+        for image in sample.classes[name]:
+            biased.add_pixels(name, on_background(image.pixels, colour), image.source)
+    return biased
+
+
+def bias_trials() -> list[tuple[str, np.ndarray]]:
+    """Pictures that give the bias away: items of each class on the other class's background."""
+    sample = sample_set()
+    return [("a sneaker on grass", on_background(sample.classes["sneaker"][-1].pixels, GRASS)),
+            ("a bag on the floor", on_background(sample.classes["bag"][-1].pixels, FLOOR))]
