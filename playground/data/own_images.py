@@ -232,7 +232,7 @@ class ImageSet:
         training, held_out = self.split(seed)
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
             for folder, pairs in ((TRAINING_FOLDER, training), (HELD_OUT_FOLDER, held_out)):
-                for number, (label, image) in enumerate(pairs):
+                for number, (label, image) in enumerate(sorted(pairs, key=lambda pair: pair[0])):
                     png = io.BytesIO()
                     Image.fromarray(image.pixels).save(png, format="PNG")
                     archive.writestr(f"{folder}/{folder_name(self.class_names[label])}/{number:04d}.png",
