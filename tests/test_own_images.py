@@ -99,8 +99,8 @@ def test_a_zip_that_is_not_a_zip_or_holds_no_class_folders_is_refused_in_one_lin
 def test_bad_pictures_get_a_line_each_and_the_good_ones_are_kept():
     jpeg = picture(format="JPEG")
     heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + b"\0" * 64
-    files = [(b"%PDF-1.4 not a picture", "notes.pdf"), (jpeg[: len(jpeg) // 2], "cut.jpg"), (heic, "IMG_1.HEIC"),
-             (picture(), "good.png"), (b"", "empty.png")]
+    files = [(b"%PDF-1.4 not a picture", "notes.pdf"), (jpeg[: len(jpeg) // 2], "cut.jpg"),
+             (heic, "IMG_1.HEIC"), (picture(), "good.png"), (b"", "empty.png")]
     images = ImageSet()
     added = images.add_files("Class 1", files)
     assert added.count == 1 and len(added.notes) == 4

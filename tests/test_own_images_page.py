@@ -97,7 +97,8 @@ def test_a_class_name_with_markdown_and_html_is_kept_as_text():
     from playground.data.own_images import ImageSet
 
     images = ImageSet()
-    images.add_zip(a_zip({"**bold** <img src=x onerror=alert(1)>/a.png": picture_bytes((255, 0, 0))}), "classes.zip")
+    name = "**bold** <img src=x onerror=alert(1)>"
+    images.add_zip(a_zip({f"{name}/a.png": picture_bytes((255, 0, 0))}), "classes.zip")
     app = open_app_page(PAGE, own_image_set=images)
     assert "**bold** <img src=x onerror=alert(1)>" in class_names(app)
     assert not app.exception

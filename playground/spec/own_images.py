@@ -56,9 +56,9 @@ DEFAULT_AUGMENTATIONS = ("flip", "shift", "rotate", "zoom", "brightness", "contr
 
 # Training defaults chosen to generalise to sets never seen (a few dozen photos per class),
 # not tuned to the sample set: every augmentation, a held-out split, small batches.
-OWN_TRAINING = {"epochs": 30, "batch_size": 16, "optimizer": "adam", "learning_rate": 2e-3,
+OWN_TRAINING = {"epochs": 60, "batch_size": 16, "optimizer": "adam", "learning_rate": 2e-3,
                 "schedule": "warmup_cosine", "validation_split": 0.0, "augment": True}
-OWN_BASE_TRAINING = {**OWN_TRAINING, "epochs": 20, "learning_rate": 3e-3}
+OWN_BASE_TRAINING = {**OWN_TRAINING, "epochs": 40, "learning_rate": 1e-2}
 
 
 class OwnImagesRefused(Refused):
