@@ -68,6 +68,10 @@ def test_the_sample_set_trains_and_shows_per_class_results(monkeypatch):
     assert "Test accuracy" in [metric.label for metric in app.metric]
     assert any("held-out" in header.value for header in app.header)
     assert app.session_state["session_classifier"].class_names == ("trouser", "sneaker", "bag")
+    app.switch_page("pages/inspect.py").run()  # one of the learner's own held-out pictures, inside
+    assert not app.exception, app.exception
+    assert any("your images test image 0" in item.value for item in app.caption)
+    assert app.subheader[0].value.startswith("Prediction: ")
 
 
 def picture_bytes(colour, size=(40, 30)) -> bytes:

@@ -20,6 +20,8 @@ STORED_SIDE = 64
 # What the networks read: CIFAR-10's shape, so that the shipped CIFAR-10 network can be a
 # base, and Inspect, the colour filters and the exported script work as for CIFAR-10.
 MODEL_SHAPE = COLOUR_SHAPE
+if STORED_SIDE % MODEL_SHAPE[0] or MODEL_SHAPE[0] != MODEL_SHAPE[1]:
+    raise ValueError("Stored pictures must shrink to the networks' square input by a whole factor.")
 MAX_IMAGES = 600  # per session, over every class
 MAX_MEGABYTES = MAX_IMAGES * STORED_SIDE * STORED_SIDE * 3 / 2**20  # what MAX_IMAGES kept images take
 FEW_IMAGES = 10  # a class with fewer gets a warning
