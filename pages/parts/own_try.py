@@ -8,7 +8,7 @@ import streamlit as st
 
 from playground.data.images import UPLOAD_TYPES, ImageError, open_picture, picture_of
 from playground.data.own_images import bias_trials, model_input, stored
-from playground.explain.grad_cam import explain, scores_probe
+from playground.explain.grad_cam import explain_prediction
 from playground.models.building import model_bytes
 from playground.spec.own_images import OWN_DATASET, STORED_SIDE
 from playground.training.own_export import own_images_script
@@ -42,8 +42,7 @@ def new_picture() -> tuple[np.ndarray, str] | None:
 
 
 def show_prediction(classifier, pixels: np.ndarray, title: str) -> None:
-    probe = classifier.kept("grad_cam", scores_probe)
-    probabilities, heatmap = classifier.run_alone(lambda _model: explain(probe, model_input(pixels)))
+    probabilities, heatmap = explain_prediction(classifier, model_input(pixels))
     names = classifier.class_names
     best = int(np.argmax(probabilities))
     st.markdown(f"**{title}**: the network says **{names[best]}** ({probabilities[best]:.0%}).")

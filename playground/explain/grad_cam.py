@@ -40,3 +40,10 @@ def explain(probe: keras.Model, image: np.ndarray) -> tuple[np.ndarray, np.ndarr
     gradients = tape.gradient(score, maps)
     probabilities = softmax(np.asarray(scores, np.float64))[0]
     return probabilities, grad_cam(maps[0].numpy(), gradients[0].numpy())
+
+
+def explain_prediction(classifier, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`explain` for a Classifier: its probe made once and kept with it, and called while no
+    other thread uses the model."""
+    probe = classifier.kept("grad_cam", scores_probe)
+    return classifier.run_alone(lambda _model: explain(probe, image))

@@ -48,8 +48,9 @@ def small_cnn(num_classes: int) -> list[dict]:
 
 
 def new_head(num_classes: int) -> list[dict]:
-    return [make_layer("GlobalAveragePooling2D"), make_layer("Dropout", rate=0.3),
-            make_layer("Dense", units=num_classes, activation="softmax")]
+    """Global pooling, one small hidden layer to recombine the base's features, dropout."""
+    return [make_layer("GlobalAveragePooling2D"), make_layer("Dense", units=64, activation="relu"),
+            make_layer("Dropout", rate=0.3), make_layer("Dense", units=num_classes, activation="softmax")]
 
 
 def start_settings(start: str, **chosen) -> TrainingSettings:
