@@ -37,7 +37,8 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from playground.data.images import open_picture  # noqa: E402
-from playground.data.own_images import model_input, sample_set, stored  # noqa: E402
+from playground.data.own_images import model_input, stored  # noqa: E402
+from playground.data.own_samples import sample_set  # noqa: E402
 from playground.explain.grad_cam import explain_prediction  # noqa: E402
 from playground.jobs.job import TrainingJob  # noqa: E402
 from playground.models.building import CIFAR10_BASE_PATH, Classifier  # noqa: E402
@@ -141,11 +142,11 @@ def burst_figure() -> None:
         for _ in range(3):
             page = open_page(browser, f"{url}/own_images", timeout_ms=120_000)
             page.get_by_text("1. Your classes").wait_for()
-            page.get_by_text("Camera").first.click()
+            page.get_by_text("Camera", exact=True).first.click()
             page.get_by_role("button", name="Turn the camera on").click()
             hold = page.get_by_role("button", name="Hold to record")
-            page.wait_for_function("() => true")
-            page.wait_for_timeout(1000)
+            page.get_by_text("Hold to take up to 30 frames").wait_for()
+            hold.scroll_into_view_if_needed()
             box = hold.bounding_box()
             page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
             page.mouse.down()

@@ -11,7 +11,7 @@ from pages.parts.reload import page_view
 from pages.parts.streamlit_private import route_through_app, session_connected_check
 from pages.parts.training_live import follow_training
 from pages.parts.training_results import show_results
-from playground.data.own_images import BIAS_BACKGROUNDS
+from playground.data.own_samples import BIAS_BACKGROUNDS
 from playground.jobs.starting import start_owned_job
 from playground.models.building import Classifier, copy_model
 from playground.models.own_networks import STARTS, STARTS_HELP, own_model, start_settings
@@ -155,7 +155,8 @@ def main() -> None:
         return
     classifier = publish(job, snapshot)
     st.header("3. Results on the held-out pictures")
-    show_results(snapshot, job.data)
+    st.caption("The test images here are your held-out pictures: the network never trained on them.")
+    show_results(snapshot, job.data, heading=None)
     st.page_link("pages/inspect.py", label="Follow one of your pictures through every layer on Inspect",
                  icon=":material/frame_inspect:")
     try_it(classifier, st.session_state.get("own_trained_biased", False))

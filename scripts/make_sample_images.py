@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from playground.data.loading import load_dataset  # noqa: E402
-from playground.data.own_images import SAMPLE_SET_PATH  # noqa: E402
+from playground.data.own_samples import SAMPLE_SET_PATH  # noqa: E402
 
 SAMPLE_CLASSES = {"Trouser": "trouser", "Sneaker": "sneaker", "Bag": "bag"}
 SAMPLE_PER_CLASS = 30

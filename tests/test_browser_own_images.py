@@ -32,6 +32,12 @@ def png(colour, seed: int) -> bytes:
     return buffer.getvalue()
 
 
+def upload(page, label: str, files) -> None:
+    """Give a Streamlit file uploader, found by its label, these files."""
+    uploader = page.locator("[data-testid='stFileUploader']").filter(has_text=label)
+    uploader.locator("input[type=file]").set_input_files(files)
+
+
 def class_zip(path, names) -> None:
     with zipfile.ZipFile(path, "w") as archive:
         for name in names:
@@ -47,10 +53,10 @@ def test_zip_files_train_try_and_inspect(browser, app_url, tmp_path):
         greens[-1].write_bytes(png(COLOURS["green"], 100 + number))
     page = open_page(browser, f"{app_url}/own_images", 1400, 1000, timeout_ms=TRAINING_MS)
     page.get_by_text("1. Your classes").wait_for()
-    page.get_by_label("One zip whose folders are the classes").set_input_files(str(tmp_path / "colours.zip"))
-    page.get_by_label("Pictures of “blue”").wait_for()
+    upload(page, "One zip whose folders are the classes", str(tmp_path / "colours.zip"))
+    page.get_by_text("Pictures of “blue”").wait_for()
     page.get_by_role("button", name="Add a class").click()
-    page.get_by_label("Pictures of “Class 3”").set_input_files([str(path) for path in greens])
+    upload(page, "Pictures of “Class 3”", [str(path) for path in greens])
     page.get_by_text("36 of at most").wait_for()
     fill_number(page, "Epochs", 15)
     page.get_by_role("button", name="Train").click()
@@ -58,12 +64,12 @@ def test_zip_files_train_try_and_inspect(browser, app_url, tmp_path):
     page.get_by_text("Test accuracy").wait_for()
     trial = tmp_path / "new_blue.png"
     trial.write_bytes(png(COLOURS["blue"], 999))
-    page.get_by_label("A new picture").set_input_files(str(trial))
+    upload(page, "A new picture", str(trial))
     said = page.get_by_text("the network says")
     said.wait_for()
     assert "blue" in said.inner_text()
     page.screenshot(path=str(ARTIFACTS / "own_images.png"), full_page=False)
-    page.get_by_text("Follow one of your pictures through every layer").click()
+    page.get_by_role("link", name="Follow one of your pictures through every layer on Inspect").click()
     page.get_by_text("Prediction:").first.wait_for()
     assert page.get_by_text("your images test image 0").count() > 0
 
@@ -76,31 +82,26 @@ def fake_camera_file(path, frames: int = 20, width: int = 64, height: int = 48) 
     path.write_bytes(header + frame * frames)
 
 
-def test_a_held_camera_button_sends_a_burst_of_frames(app_url, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    if chromium_path() is None:
-        pytest.fail("Chromium is needed (apt-get install chromium).")
+def test_a_held_camera_button_sends_a_burst_of_frames(browser, app_url, tmp_path):
     video = tmp_path / "camera.y4m"
     fake_camera_file(video)
     arguments = [*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
                  f"--use-file-for-fake-video-capture={video}"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=arguments)
-        try:
-            page = open_page(browser, f"{app_url}/own_images", 1400, 1000, timeout_ms=60_000)
-            page.get_by_text("1. Your classes").wait_for()
-            page.get_by_text("Camera").first.click()
-            page.get_by_role("button", name="Turn the camera on").click()
-            hold = page.get_by_role("button", name="Hold to record")
-            page.wait_for_function("() => true")
-            hold.wait_for()
-            page.wait_for_timeout(500)
-            box = hold.bounding_box()
-            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            page.mouse.down()
-            page.wait_for_timeout(3_500)
-            page.mouse.up()
-            page.get_by_text("30 of at most").wait_for()
-        finally:
-            browser.close()
+    camera_browser = browser.browser_type.launch(executable_path=chromium_path(), args=arguments)
+    try:
+        page = open_page(camera_browser, f"{app_url}/own_images", 1400, 1000, timeout_ms=60_000)
+        page.get_by_text("1. Your classes").wait_for()
+        page.get_by_text("Camera", exact=True).first.click()
+        page.get_by_role("button", name="Turn the camera on").click()
+        hold = page.get_by_role("button", name="Hold to record")
+        page.get_by_text("Hold to take up to 30 frames").wait_for()
+        hold.scroll_into_view_if_needed()
+        box = hold.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.wait_for_timeout(3_500)  # 30 frames at 10 a second
+        page.mouse.up()
+        page.get_by_text("30 of at most").wait_for()
+        page.screenshot(path=str(ARTIFACTS / "own_images_camera.png"))
+    finally:
+        camera_browser.close()

@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 
-from playground.data.own_images import sample_set
+from playground.data.own_samples import sample_set
 from playground.jobs.job import TrainingJob
 from playground.models.building import CIFAR10_BASE_PATH
 from playground.models.own_networks import own_model, start_settings

@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from playground.data.archives import ArchiveRefused, read_class_folders
-from playground.data.own_images import ImageSet, bias_example, sample_set
+from playground.data.own_images import ImageSet
+from playground.data.own_samples import bias_example, sample_set
 from playground.spec.own_images import (
     MAX_CLASSES,
     MAX_IMAGES,

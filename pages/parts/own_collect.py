@@ -10,7 +10,8 @@ import streamlit as st
 from pages.parts.camera_burst import camera_burst
 from playground.data.archives import ArchiveRefused
 from playground.data.images import FORMATS_TEXT, UPLOAD_TYPES
-from playground.data.own_images import SAMPLE_SET_SOURCE, ImageSet, sample_set
+from playground.data.own_images import ImageSet
+from playground.data.own_samples import SAMPLE_SET_SOURCE, bias_example, sample_set
 from playground.spec.own_images import MAX_CLASS_NAME, MAX_CLASSES, MAX_IMAGES, STORED_SIDE, OwnImagesRefused
 from playground.views.text import literal
 
@@ -94,6 +95,7 @@ def class_files(images: ImageSet, name: str, index: int) -> None:
     if fresh:
         added = images.add_files(name, [(upload.getvalue(), upload.name) for upload in fresh])
         say(added.notes)
+        st.rerun()  # the class's count and thumbnails, drawn above and below, all at once
 
 
 def class_camera(images: ImageSet, name: str, index: int) -> None:
@@ -104,9 +106,14 @@ def class_camera(images: ImageSet, name: str, index: int) -> None:
         added = images.add_files(name, frames)
         say(added.notes)
         st.toast(f"Added {added.count} frames to {name}.", icon=":material/photo_camera:")
-    shot = st.camera_input("Or one photo at a time", key=f"own_shot_{index}")
+        st.rerun()
+    if not st.checkbox("One photo at a time instead", key=f"own_single_{index}",
+                       help="Streamlit's own camera: one photo per click, where the burst does not work."):
+        return
+    shot = st.camera_input("One photo", key=f"own_shot_{index}")
     if shot is not None and first_time(shot):
         say(images.add_files(name, [(shot.getvalue(), "camera photo")]).notes)
+        st.rerun()
 
 
 def thumbnails(images: ImageSet, name: str, index: int) -> None:
@@ -182,7 +189,5 @@ def add_class(images: ImageSet) -> None:
 
 
 def load_bias_example() -> None:
-    from playground.data.own_images import bias_example
-
     st.session_state[IMAGES_KEY] = bias_example()
     forget_class_widgets()

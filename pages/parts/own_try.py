@@ -7,7 +7,8 @@ import numpy as np
 import streamlit as st
 
 from playground.data.images import UPLOAD_TYPES, ImageError, open_picture, picture_of
-from playground.data.own_images import bias_trials, model_input, stored
+from playground.data.own_images import model_input, stored
+from playground.data.own_samples import bias_trials
 from playground.explain.grad_cam import explain_prediction
 from playground.models.building import model_bytes
 from playground.spec.own_images import OWN_DATASET, STORED_SIDE
@@ -61,7 +62,8 @@ def try_it(classifier, biased: bool) -> None:
     st.subheader("Try it")
     chosen = new_picture()
     if chosen is not None:
-        show_prediction(classifier, *reversed(chosen))
+        pixels, name = chosen
+        show_prediction(classifier, pixels, name)
     if biased:
         st.markdown(BIAS_LESSON)
         for title, pixels in bias_trials():

@@ -33,10 +33,11 @@ def select_clicked_cell() -> None:
         st.session_state.cell_true, st.session_state.cell_predicted = int(true_class), int(predicted)
 
 
-def show_results(snapshot, data) -> None:
+def show_results(snapshot, data, heading: str | None = "Results on the test set") -> None:
     """A finished run's test results: the scores, the confusion matrix, and the images behind it."""
     evaluation, names = snapshot.evaluation, data.class_names
-    st.subheader("Results on the test set")
+    if heading:
+        st.subheader(heading)
     accuracy, loss, seconds = st.columns(3)
     accuracy.metric("Test accuracy", f"{evaluation.accuracy:.2%}")
     loss.metric("Test loss", f"{evaluation.loss:.4f}")
@@ -59,7 +60,8 @@ def show_results(snapshot, data) -> None:
     if len(indices):
         image_grid(data.x_test[indices[:GRID_IMAGES]], [f"#{index}" for index in indices[:GRID_IMAGES]])
     st.markdown("**Random test images** (true → predicted)")
-    sample = np.random.default_rng(len(snapshot.batch_points)).choice(len(data.x_test), GRID_IMAGES, False)
+    shown = min(GRID_IMAGES, len(data.x_test))  # a learner's own set may hold out fewer
+    sample = np.random.default_rng(len(snapshot.batch_points)).choice(len(data.x_test), shown, False)
     image_grid(data.x_test[sample], [f"{names[evaluation.labels[i]]} → {names[evaluation.predictions[i]]}"
                                      for i in sample])
     st.markdown("**Misclassified, most confident first** (true → predicted)")
