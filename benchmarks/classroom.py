@@ -67,7 +67,14 @@ from benchmarks.learners import (  # noqa: E402
     toggle_response_seconds,
     training_seconds_shown,
 )
+from benchmarks.own_images_round import (  # noqa: E402
+    ROUND_EPOCHS,
+    full_set_zip,
+    learner_with_a_full_set,
+    own_images_round,
+)
 from benchmarks.processes import MemoryWatch, server_cpu_seconds  # noqa: E402
+from playground.spec.own_images import MAX_IMAGES  # noqa: E402
 
 TRIVIAL_CLICKS = 5
 
@@ -163,11 +170,32 @@ def replica_spread(access_log: Path) -> tuple[dict, int]:
     return dict(sessions), sum(len(upstreams) > 1 for upstreams in replicas_of.values())
 
 
+def report_own_images_round(browser, url: str, learners: int, memory: MemoryWatch, folder: Path) -> None:
+    zip_path = full_set_zip(folder)
+    context, page = learner_with_a_full_set(browser, url, zip_path)  # its runtime, loaded once
+    press(page, "Train")
+    page.get_by_text("Test accuracy").wait_for()
+    context.close()
+    warm = memory_once_closed(browser, url, memory)
+    print(f"own images, warm (one full set trained, its session closed): {warm:,.0f} MB")
+    result = own_images_round(browser, url, learners, memory, zip_path)
+    per_session = (result["holding"] - result["before"]) / learners
+    print(f"{learners:>2} learners with full sets of their own ({MAX_IMAGES} pictures each, "
+          f"{ROUND_EPOCHS} epochs): holding them {result['holding']:,.0f} MB "
+          f"({per_session:,.1f} MB per session), peak {result['peak']:,.0f} MB "
+          f"(the training process at most {result['training_peak']:,.0f} MB); last result after "
+          f"{result['last']:.0f} s")
+    after = memory_once_closed(browser, url, memory)
+    print(f"    once these sessions closed: {after:,.0f} MB; against own-images warm {change(after, warm)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--learners", type=int, nargs="+", default=[1, 5, 10])
+    parser.add_argument("--learners", type=int, nargs="*", default=[1, 5, 10])
     parser.add_argument("--replicas", type=int, default=1)
+    parser.add_argument("--own-images", type=int, default=0, metavar="LEARNERS",
+                        help="then a round of learners who each hold a full set of their own pictures")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as name, sync_playwright() as playwright:
         folder = Path(name)
@@ -217,7 +245,9 @@ def main() -> None:
                       f"{change(after, idle)}; against every shared resource loaded {change(after, shared)}; "
                       f"against warm {change(after, warm)}; "
                       f"against the first round {after - after_first:+,.0f} MB")
-            print(f"trainings in all: {sum(arguments.learners)}")
+            if arguments.own_images:
+                report_own_images_round(browser, url, arguments.own_images, memory, folder)
+            print(f"trainings in all: {sum(arguments.learners) + arguments.own_images}")
             print(f"trivial click at the end: {trivial_click_cpu(browser, url, pids):.3f} s of server CPU")
             print(f"a lone training at the end: {lone_training(browser, url):.1f} s "
                   f"(at the start: {lone_at_start:.1f} s)")

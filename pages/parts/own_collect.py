@@ -19,6 +19,7 @@ IMAGES_KEY = "own_image_set"
 SEEN_KEY = "own_seen_uploads"  # file_ids already taken in
 NOTES_KEY = "own_notes"  # what the last action could not use, shown once
 THUMBNAIL_PIXELS = 56
+THUMBNAILS_SHOWN = 40  # per class, until the learner asks for all
 NOTES_SHOWN = 8
 
 
@@ -121,8 +122,11 @@ def thumbnails(images: ImageSet, name: str, index: int) -> None:
     if not pictures:
         st.caption("No images yet.")
         return
-    st.image([picture.pixels for picture in pictures], width=THUMBNAIL_PIXELS,
-             caption=[str(number + 1) for number in range(len(pictures))])
+    shown = len(pictures)
+    if shown > THUMBNAILS_SHOWN and not st.toggle(f"Show all {len(pictures)}", key=f"own_all_{index}"):
+        shown = THUMBNAILS_SHOWN  # each is a picture sent on every rerun: a full set would be 600
+    st.image([picture.pixels for picture in pictures[:shown]], width=THUMBNAIL_PIXELS,
+             caption=[str(number + 1) for number in range(shown)])
     choice, button = st.columns([3, 1], vertical_alignment="bottom")
     doomed = choice.multiselect("Remove images (by number)", range(len(pictures)), key=f"own_remove_{index}",
                                 format_func=lambda number: str(number + 1), placeholder="Pick numbers")

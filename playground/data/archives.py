@@ -88,7 +88,7 @@ def check_bounds(entries: list[zipfile.ZipInfo], name: str) -> None:
 def picture_or_note(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, contents: ArchiveContents) -> None:
     """Add the entry's picture to `contents`, or a note saying why not, or nothing for clutter."""
     path = PurePosixPath(entry.filename.replace("\\", "/"))
-    if ignored(path):
+    if not path.parts or ignored(path):  # "." or "./" name no file
         return
     if entry.filename.startswith(("/", "\\")) or ".." in path.parts or ":" in path.parts[0]:
         contents.notes.append(f"{entry.filename}: skipped, its path leaves the zip's folders.")
