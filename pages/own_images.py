@@ -4,6 +4,7 @@ import copy
 
 import streamlit as st
 
+from pages.parts.builder import sidebar_builder
 from pages.parts.common import SESSION_MODEL_KEY
 from pages.parts.own_collect import IMAGES_KEY, collect
 from pages.parts.own_try import keep_the_work, try_it
@@ -23,6 +24,7 @@ from playground.spec.own_images import (
     HELD_OUT_FRACTION,
     MAX_CLASSES,
     MIN_CLASSES,
+    MODEL_SHAPE,
     OWN_DATASET,
     OWN_TRAINING,
     OwnImagesRefused,
@@ -46,8 +48,7 @@ REFUSALS = (OwnImagesRefused, StackError, BaseUnavailableError, ValueError)
 
 def network_choice() -> tuple[str, object]:
     """The start and the training settings, from the learner's choices."""
-    start = st.radio("Start from", list(STARTS), format_func=STARTS.get, key="own_start", help=STARTS_HELP,
-                     horizontal=True)
+    start = st.radio("Start from", list(STARTS), format_func=STARTS.get, key="own_start", help=STARTS_HELP)
     epochs_column, kinds_column = st.columns([1, 3])
     epochs = epochs_column.number_input("Epochs", *EPOCHS_RANGE, value=OWN_TRAINING["epochs"],
                                         key="own_epochs")
@@ -59,6 +60,16 @@ def network_choice() -> tuple[str, object]:
     st.caption(f"Every picture reaches the network as {model_shape_text()} pixels. "
                f"{HELD_OUT_FRACTION:.0%} of each class is held out, never trained on, to test on.")
     return start, settings
+
+
+def own_stack(images, start: str, settings) -> tuple[list[dict] | None, str | None]:
+    """The builder's stack in the sidebar, for the "stack" start: for these classes, on pictures
+    of MODEL_SHAPE; and its first problem, if any."""
+    if start != "stack":
+        return None, None
+    stack, _, error = sidebar_builder(MODEL_SHAPE, lambda setup: None, settings.batch_size,
+                                      num_classes=len(images.class_names))
+    return stack, None if error is None else str(error)
 
 
 def show_augmentation(images, settings) -> None:
@@ -73,21 +84,23 @@ def show_augmentation(images, settings) -> None:
                    "pictures teach the network more than themselves.")
 
 
-def start_training(images, start: str, settings) -> None:
+def start_training(images, start: str, settings, stack) -> None:
     try:
         data = images.dataset(settings.seed)
         session_model = st.session_state.get(SESSION_MODEL_KEY)
         with st.spinner("Building the network…"):
             model = own_model(start, len(images.class_names), settings,
-                              session_model.model if session_model is not None else None)
-        kept = {"training_dataset": OWN_DATASET, "own_start": start, IMAGES_KEY: images}
+                              session_model.model if session_model is not None else None, stack)
+        # What a reloaded tab gets back with the training: the pictures too (in memory, with the job).
+        training = {"training_dataset": OWN_DATASET, "own_trained_start": start, "own_trained_stack": stack,
+                    "own_trained_biased": biased(images)}
+        kept = {"own_start": start, IMAGES_KEY: images, **training}
         started = start_owned_job(model, data, settings, session_connected_check(), copy.copy(kept))
     except REFUSALS as error:
         st.error(str(error))
         return
     st.session_state.update(training_job=started.job, training_job_owner=started.owner,
-                            training_ticket=started.ticket, training_dataset=OWN_DATASET,
-                            own_trained_start=start, own_trained_biased=biased(images))
+                            training_ticket=started.ticket, **training)
     st.rerun()
 
 
@@ -95,13 +108,15 @@ def biased(images) -> bool:
     return set(images.class_names) == set(BIAS_BACKGROUNDS)
 
 
-def controls(images, start, settings, job) -> None:
+def controls(images, start, settings, stack, problem, job) -> None:
     own_job = job if st.session_state.get("training_dataset") == OWN_DATASET else None
     active = job is not None and job.snapshot().active
+    if problem:
+        st.error(problem)
     train, stop, resume = st.columns(3)
-    if train.button("Train", type="primary", icon=":material/play_arrow:", width="stretch", disabled=active,
-                    key="own_train"):
-        start_training(images, start, settings)
+    if train.button("Train", type="primary", icon=":material/play_arrow:", width="stretch",
+                    disabled=active or problem is not None, key="own_train"):
+        start_training(images, start, settings, stack)
     stop.button("Stop", icon=":material/stop:", disabled=not active, width="stretch", key="own_stop",
                 on_click=lambda: job.request_stop())
     if resume.button("Continue", icon=":material/resume:", width="stretch", key="own_continue",
@@ -132,9 +147,10 @@ def main() -> None:
     images = collect()
     st.header("2. The network")
     start, settings = network_choice()
+    stack, problem = own_stack(images, start, settings)
     show_augmentation(images, settings)
     job = st.session_state.get("training_job")
-    controls(images, start, settings, job)
+    controls(images, start, settings, stack, problem, job)
     if job is None or st.session_state.get("training_dataset") != OWN_DATASET:
         return
     view = page_view()
@@ -160,8 +176,9 @@ def main() -> None:
     st.page_link("pages/inspect.py", label="Follow one of your pictures through every layer on Inspect",
                  icon=":material/frame_inspect:")
     try_it(classifier, st.session_state.get("own_trained_biased", False))
-    keep_the_work(classifier, st.session_state.get(IMAGES_KEY, images),
-                  st.session_state.get("own_trained_start", start), job.settings)
+    trained = st.session_state
+    keep_the_work(classifier, trained.get(IMAGES_KEY, images), trained.get("own_trained_start", start),
+                  job.settings, trained.get("own_trained_stack"))
 
 
 main()

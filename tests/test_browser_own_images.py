@@ -105,3 +105,17 @@ def test_a_held_camera_button_sends_a_burst_of_frames(browser, app_url, tmp_path
         page.screenshot(path=str(ARTIFACTS / "own_images_camera.png"))
     finally:
         camera_browser.close()
+
+
+def test_a_reload_mid_training_keeps_the_training_and_the_pictures(browser, app_url):
+    page = open_page(browser, f"{app_url}/own_images", 1400, 1000, timeout_ms=TRAINING_MS)
+    page.get_by_role("button", name="Load the sample set").click()
+    page.get_by_text("90 of at most").wait_for()
+    fill_number(page, "Epochs", 100)
+    page.get_by_role("button", name="Train").click()
+    page.get_by_text("Epoch 2/100").wait_for()
+    page.reload()
+    page.get_by_text("Welcome back: your training is here, on Your images.").wait_for()
+    page.get_by_text("90 of at most").wait_for()
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()
+    page.get_by_text("Test accuracy").wait_for()

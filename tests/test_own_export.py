@@ -16,21 +16,31 @@ from playground.data.own_samples import sample_set
 from playground.jobs.job import TrainingJob
 from playground.models.building import CIFAR10_BASE_PATH
 from playground.models.own_networks import own_model, start_settings
+from playground.spec.presets import preset
 from playground.training.own_export import BASE_FILE, own_images_script
 
 EPOCHS = 20  # enough to learn the sample set, short enough for a test
 
 
+def residual_stack(num_classes: int) -> list[dict]:
+    """The slides' residual example, ending with one unit per class: a learner's own stack."""
+    stack = preset("Slides: residual example (CIFAR-10)")
+    stack[-1]["units"] = num_classes
+    return stack
+
+
 def app_and_script(start: str, folder) -> tuple:
     images = sample_set()
     settings = start_settings(start, epochs=EPOCHS)
-    job = TrainingJob(own_model(start, len(images.class_names), settings), images.dataset(settings.seed),
-                      settings, separate_process=False)
+    stack = residual_stack(len(images.class_names)) if start == "stack" else None
+    job = TrainingJob(own_model(start, len(images.class_names), settings, stack=stack),
+                      images.dataset(settings.seed), settings, separate_process=False)
     job.start()
     assert job.join(300)
     evaluation = job.snapshot().evaluation
     zipfile.ZipFile(io.BytesIO(images.zip_bytes(settings.seed))).extractall(folder)
-    (folder / "train_your_images.py").write_text(own_images_script(start, settings, images.class_names))
+    script = own_images_script(start, settings, images.class_names, stack)
+    (folder / "train_your_images.py").write_text(script)
     if start == "cifar10":
         shutil.copy(CIFAR10_BASE_PATH, folder / BASE_FILE)
     run = subprocess.run([sys.executable, str(folder / "train_your_images.py")], capture_output=True,
@@ -41,7 +51,7 @@ def app_and_script(start: str, folder) -> tuple:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("start", ["scratch", "cifar10"])
+@pytest.mark.parametrize("start", ["scratch", "stack", "cifar10"])
 def test_the_exported_script_matches_the_page_on_the_sample_set(start, tmp_path):
     evaluation, accuracy, loss = app_and_script(start, tmp_path)
     assert evaluation.accuracy > 0.6, "the comparison means something only if the network learned"

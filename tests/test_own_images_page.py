@@ -107,3 +107,17 @@ def test_a_class_name_with_markdown_and_html_is_kept_as_text():
     assert "**bold** <img src=x onerror=alert(1)>" in class_names(app)
     assert not app.exception
     assert np.asarray(images.classes["**bold** <img src=x onerror=alert(1)>"][0].pixels).shape == (64, 64, 3)
+
+
+def test_your_own_stack_from_the_builder_must_end_with_one_unit_per_class():
+    from playground.data.own_samples import sample_set
+
+    app = open_app_page(PAGE, own_image_set=sample_set())
+    app.radio(key="own_start").set_value("stack").run()
+    assert not app.exception
+    assert "must end with 3 values" in app.error[0].value  # the builder's preset ends with Dense 10
+    assert button(app, "Train").disabled
+    last = app.session_state["builder_layers"][-1]
+    app.sidebar.number_input(key=f"layer_{last['uid']}_units").set_value(3).run()
+    assert not app.error, [item.value for item in app.error]
+    assert not button(app, "Train").disabled

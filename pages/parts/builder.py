@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from playground.spec.costs import layer_costs
+from playground.spec.datasets import NUM_CLASSES
 from playground.spec.layers import (
     LAYER_TYPES,
     MAX_LAYERS,
@@ -150,23 +151,23 @@ def layer_editor(index: int, item: dict, infos: list, costs: list, error: StackE
                       on_click=remove_layer, args=(index,))
 
 
-def traced(stack: list[dict], input_shape) -> tuple[list, StackError | None]:
+def traced(stack: list[dict], input_shape, num_classes: int = NUM_CLASSES) -> tuple[list, StackError | None]:
     """Infos for every layer that works, and the stack's first error, if any."""
     infos, error = trace_partial(stack, input_shape)
     if error is None:
         try:
-            trace_shapes(stack, input_shape)
+            trace_shapes(stack, input_shape, num_classes)
         except StackError as final_error:
             error = final_error
     return infos, error
 
 
-def sidebar_builder(input_shape, apply_setup, batch_size: int, frozen_params: int | None = None
-                    ) -> tuple[list[dict], list, StackError | None]:
+def sidebar_builder(input_shape, apply_setup, batch_size: int, frozen_params: int | None = None,
+                    num_classes: int = NUM_CLASSES) -> tuple[list[dict], list, StackError | None]:
     """Render the builder for inputs of `input_shape`; return the stack, its layer infos and
     its first error. A preset that brings a data set and training passes them to `apply_setup`.
     Costs are shown for batches of `batch_size`. With `frozen_params`, the stack is a new head
-    on a frozen base of that many parameters."""
+    on a frozen base of that many parameters. The stack must end with `num_classes` values."""
     if "builder_layers" not in st.session_state:
         load_preset(STARTING_PRESET)
     with st.sidebar:
@@ -183,7 +184,7 @@ def sidebar_builder(input_shape, apply_setup, batch_size: int, frozen_params: in
         for item in st.session_state.builder_layers:
             item["spec"] = current_spec(item)
         stack = [item["spec"] for item in st.session_state.builder_layers]
-        infos, error = traced(stack, input_shape)
+        infos, error = traced(stack, input_shape, num_classes)
         costs = layer_costs(infos, input_shape, batch_size)
         for index, item in enumerate(st.session_state.builder_layers):
             layer_editor(index, item, infos, costs, error, batch_size)

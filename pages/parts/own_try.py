@@ -70,7 +70,7 @@ def try_it(classifier, biased: bool) -> None:
             show_prediction(classifier, pixels, title)
 
 
-def keep_the_work(classifier, images, start: str, settings) -> None:
+def keep_the_work(classifier, images, start: str, settings, stack=None) -> None:
     st.subheader("Keep your work")
     model, data, script = st.columns(3)
     model.download_button("The model (.keras)", model_bytes(classifier.model, OWN_DATASET),
@@ -79,7 +79,7 @@ def keep_the_work(classifier, images, start: str, settings) -> None:
     data.download_button("The images (.zip of class folders)", images.zip_bytes(settings.seed),
                          file_name="your_images.zip", icon=":material/folder_zip:", on_click="ignore")
     script.download_button("A Keras script that trains it",
-                           own_images_script(start, settings, images.class_names),
+                           own_images_script(start, settings, images.class_names, stack),
                            file_name="train_your_images.py", icon=":material/code:", on_click="ignore")
     st.caption("The zip holds train/ and held_out/, each with a folder per class: the script reads them with "
                "keras.utils.image_dataset_from_directory and trains as this page did.")

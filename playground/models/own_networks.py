@@ -25,13 +25,16 @@ from playground.spec.shapes import shape_text, trace_shapes
 
 STARTS = {
     "scratch": "A small CNN, from scratch",
+    "stack": "Your own stack, from the builder in the sidebar",
     "cifar10": "The CIFAR-10 network (shipped), frozen, with a new head",
     "mobilenet_v2": "MobileNetV2 (ImageNet), frozen, with a new head",
     "session": "This session's model, frozen, with a new head",
 }
-STARTS_HELP = ("**From scratch** learns everything from your images. **A frozen base** reuses the "
-               "features a network learned on many photos, and trains only a new head: faster, and "
-               "better with few images, as long as your images look like what the base saw.")
+STARTS_HELP = ("**From scratch** learns everything from your images; **your own stack** too, with the "
+               "layers you set in the sidebar (its last Dense needs one unit per class). **A frozen base** "
+               "reuses the features a network learned on many photos, and trains only a new head: faster, "
+               "and better with few images, as long as your images look like what the base saw.")
+FROM_SCRATCH = ("scratch", "stack")  # starts whose every layer learns from the learner's pictures
 
 
 def small_cnn(num_classes: int) -> list[dict]:
@@ -55,7 +58,7 @@ def new_head(num_classes: int) -> list[dict]:
 
 def start_settings(start: str, **chosen) -> TrainingSettings:
     """The training a start suits, with the learner's choices (epochs, augmentations…) over it."""
-    defaults = OWN_TRAINING if start == "scratch" else OWN_BASE_TRAINING
+    defaults = OWN_TRAINING if start in FROM_SCRATCH else OWN_BASE_TRAINING
     values = {**defaults, "augmentations": ",".join(DEFAULT_AUGMENTATIONS)} | chosen
     return TrainingSettings(**values)
 
@@ -80,14 +83,25 @@ def session_base(session_model: keras.Model | None) -> keras.Model:
     return convolutional_part(session_model)
 
 
+def scratch_stack(start: str, num_classes: int, stack: list[dict] | None = None) -> list[dict]:
+    """The layers a from-scratch start trains: the small CNN, or the learner's own stack."""
+    if start == "stack":
+        if not stack:
+            raise OwnImagesRefused("The builder in the sidebar has no layers yet: add some, or pick a "
+                                   "preset.")
+        return stack
+    return small_cnn(num_classes)
+
+
 def own_model(start: str, num_classes: int, settings: TrainingSettings,
-              session_model: keras.Model | None = None) -> keras.Model:
-    """A fresh network for `num_classes` classes of own images. Raises OwnImagesRefused,
-    StackError or BaseUnavailableError (each a message for the learner)."""
+              session_model: keras.Model | None = None, stack: list[dict] | None = None) -> keras.Model:
+    """A fresh network for `num_classes` classes of own images (`stack`: the learner's own, for
+    the "stack" start). Raises OwnImagesRefused, StackError or BaseUnavailableError (each a
+    message for the learner)."""
     if start not in STARTS:
         raise OwnImagesRefused(f"Unknown start {start!r}; choose one of {', '.join(STARTS)}.")
-    if start == "scratch":
-        stack = small_cnn(num_classes)
+    if start in FROM_SCRATCH:
+        stack = scratch_stack(start, num_classes, stack)
         check_budget(trace_shapes(stack, MODEL_SHAPE, num_classes), settings.batch_size)
         return build_model(stack, MODEL_SHAPE, num_classes, seed=settings.seed)
     if start == "cifar10":

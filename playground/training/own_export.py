@@ -9,10 +9,11 @@ from __future__ import annotations
 import inspect
 
 from playground.data.own_images import HELD_OUT_FOLDER, TRAINING_FOLDER, folder_name
+from playground.models import building
 from playground.models.building import BATCH_NORM_MOMENTUM
-from playground.models.own_networks import new_head, small_cnn
+from playground.models.own_networks import FROM_SCRATCH, new_head, scratch_stack
 from playground.spec import own_images as spec
-from playground.spec.layers import layer_names
+from playground.spec.layers import layer_names, normalize_stack
 from playground.spec.settings import (
     OPTIMIZER_CLASSES,
     PRECISE_BATCH_NORM_BELOW,
@@ -28,18 +29,21 @@ from playground.training.export import layer_code
 BASE_FILE = "cifar10_model.keras"  # the shipped base, beside the script, for a start on it
 
 
-def own_images_script(start: str, settings: TrainingSettings, class_names) -> str:
-    """Python source that trains `start` ("scratch" or "cifar10") on the downloaded folders."""
-    if start not in ("scratch", "cifar10"):
-        return (f'"""Your images: the exported script covers a small CNN from scratch and the CIFAR-10 '
+def own_images_script(start: str, settings: TrainingSettings, class_names,
+                      stack: list[dict] | None = None) -> str:
+    """Python source that trains `start` (from scratch, the learner's `stack`, or on the
+    CIFAR-10 base) on the downloaded folders."""
+    if start not in (*FROM_SCRATCH, "cifar10"):
+        return (f'"""Your images: the exported script covers networks from scratch and the CIFAR-10 '
                 f'base; this training started from {start!r}, which it does not rebuild yet."""\n')
-    stack = small_cnn(len(class_names)) if start == "scratch" else new_head(len(class_names))
+    stack = (scratch_stack(start, len(class_names), stack) if start in FROM_SCRATCH
+             else new_head(len(class_names)))
     names = layer_names(stack)
     if start == "cifar10":
         names = ["head_" + name for name in names]
     layers = "\n".join(f"    {layer_code(spec_, index, name)}" for index, (spec_, name)
-                       in enumerate(zip(stack, names, strict=True)))
-    if start == "scratch":
+                       in enumerate(zip(normalize_stack(stack), names, strict=True)))
+    if start in FROM_SCRATCH:
         model_start = "    inputs = x = keras.Input(shape=INPUT_SHAPE, name=\"image\")"
     else:
         model_start = (f"    base = keras.saving.load_model(FOLDER / {BASE_FILE!r}, compile=False)\n"
@@ -53,8 +57,10 @@ def own_images_script(start: str, settings: TrainingSettings, class_names) -> st
             if settings.schedule in WARMUP_SCHEDULES else "LEARNING_RATE")
     arguments = ", ".join(["learning_rate", *(f"{key}={value!r}" for key, value
                                               in optimizer_arguments(settings).items())])
-    augment_code = "\n\n".join(inspect.getsource(function) for function in (
-        augment.flip_and_shift, augment.photo_layers, augment.augmenter))
+    functions = [augment.flip_and_shift, augment.photo_layers, augment.augmenter]
+    if any(layer["type"] == "ResidualBlock" for layer in stack):
+        functions.append(building.residual_block)
+    augment_code = "\n\n".join(inspect.getsource(function) for function in functions)
     batchnorm_code = "\n\n".join(inspect.getsource(function) for function in (
         batchnorm.batch_norm_layers, batchnorm.recalibrate_batch_norm, batchnorm._layer_inputs))
     base_note = f" Put {BASE_FILE} beside it too." if start == "cifar10" else ""
@@ -82,6 +88,7 @@ MAX_SHIFT = {augment.MAX_SHIFT}
 ROTATION_FACTOR, ZOOM_FACTOR = {spec.ROTATION_FACTOR!r}, {spec.ZOOM_FACTOR!r}
 BRIGHTNESS_FACTOR, CONTRAST_FACTOR = {spec.BRIGHTNESS_FACTOR!r}, {spec.CONTRAST_FACTOR!r}
 BATCH_NORM_MOMENTUM = {BATCH_NORM_MOMENTUM}
+INNER_SEED_STRIDE = {building.INNER_SEED_STRIDE}
 WARMUP_FRACTION = {WARMUP_FRACTION}
 PRECISE_BATCH_NORM_BELOW = {PRECISE_BATCH_NORM_BELOW}
 SAMPLE_IMAGES = {batchnorm.SAMPLE_IMAGES}
