@@ -16,6 +16,7 @@ from playground.data.loading import Dataset
 from playground.jobs.line import training_queue
 from playground.jobs.worker import TrainingRequest, model_request
 from playground.jobs.worker_pool import TrainingProcess, dataset_token, training_processes
+from playground.spec.own_images import OWN_DATASET
 from playground.spec.settings import TrainingSettings
 
 RELAY_WAIT_SECONDS = 0.1  # how long the job's thread waits for a report before checking its stop and page
@@ -80,8 +81,10 @@ class ProcessLink:
                 self.process = None
         if failed:  # whatever state the failure left it in (a grown memory pool, say): never lend it again
             processes.discard(process)
-        else:
-            processes.give_back(process)
+            return None
+        if getattr(data, "name", None) == OWN_DATASET:  # a learner's own pictures leave with the job
+            process.forget_dataset(request.dataset_token)
+        processes.give_back(process)
         return None
 
     def _relay(self, process: TrainingProcess, receive: Callable, set_weights: Callable,

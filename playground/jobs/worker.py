@@ -104,7 +104,18 @@ def serve(connection) -> None:
             train(message[1], connection, datasets, kept, mailbox)
         elif message[0] == "warm":
             warm_up(message[1], datasets, kept)
+        elif message[0] == "forget":
+            forget(message[1], datasets, kept)
         # a "stop" for a training that has ended already is passed over
+
+
+def forget(token: int, datasets: dict, kept: list) -> None:
+    """Drop a data set, the model made ready for it, and the tensors made of its pictures."""
+    from playground.training.pipeline import drop_unused_tensors
+
+    datasets.pop(token, None)
+    kept.clear()
+    drop_unused_tensors()
 
 
 class Mailbox:

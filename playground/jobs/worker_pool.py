@@ -72,6 +72,13 @@ class TrainingProcess:
             self.datasets = [*self.datasets, token][-DATASETS_KEPT:]
             self.connection.send((kind, request))
 
+    def forget_dataset(self, token: int) -> None:
+        """Have the process drop a data set it holds (a learner's own pictures, once trained on)."""
+        with self.lock:
+            if token in self.datasets:
+                self.datasets.remove(token)
+                self.connection.send(("forget", token))
+
     def send_dataset(self, token: int, dataset) -> None:
         """A dataclass of arrays: its plain fields pickled, then each array's bytes as they lie
         in memory, so that neither side makes a copy of the whole (CIFAR-10's arrays are hundreds of MB)."""

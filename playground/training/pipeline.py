@@ -35,14 +35,24 @@ def shared_training_tensors(data: Dataset) -> tuple[tf.Tensor, tf.Tensor]:
     """The data set's training pixels and labels as tensors, made once per server and shared:
     `fit` on NumPy arrays would copy the images into every job."""
     with _shared_tensors_lock:
-        for key in [key for key, (owner, _, _) in _shared_tensors.items() if owner() is None]:
-            del _shared_tensors[key]
+        _drop_dead_entries()
         pixels = data.train_pixels
         entry = _shared_tensors.get(id(pixels))
         if entry is None or entry[0]() is not pixels:
             entry = (weakref.ref(pixels), tf.constant(pixels), tf.constant(data.y_train))
             _shared_tensors[id(pixels)] = entry
         return entry[1], entry[2]
+
+
+def _drop_dead_entries() -> None:
+    for key in [key for key, (owner, _, _) in _shared_tensors.items() if owner() is None]:
+        del _shared_tensors[key]
+
+
+def drop_unused_tensors() -> None:
+    """Let go of the tensors of data sets nobody holds any more (a learner's own, forgotten)."""
+    with _shared_tensors_lock:
+        _drop_dead_entries()
 
 
 def training_batches(data: Dataset, count: int, batch_size: int, seed: int,
