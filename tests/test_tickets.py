@@ -62,3 +62,18 @@ def test_a_ticket_lives_no_longer_than_its_job():
     gc.collect()
     assert tickets.claim(ticket, wait_seconds=0) is None
     assert len(tickets) == 0
+
+
+def test_a_keepsake_goes_as_soon_as_its_job_does():
+    """No later issue() needed: a keepsake may hold a learner's own pictures."""
+    import weakref
+
+    class Pictures:
+        pass
+
+    tickets, job, pictures = Tickets(), FakeJob(connected=False), Pictures()
+    tickets.issue(job, {"own_image_set": pictures})
+    kept = weakref.ref(pictures)
+    del job, pictures
+    gc.collect()
+    assert kept() is None

@@ -17,6 +17,7 @@ from playground.views.text import literal
 
 IMAGES_KEY = "own_image_set"
 SEEN_KEY = "own_seen_uploads"  # file_ids already taken in
+UPLOADS_TAKEN_KEY = "own_uploads_taken"  # how many times uploaders were emptied
 NOTES_KEY = "own_notes"  # what the last action could not use, shown once
 THUMBNAIL_PIXELS = 56
 THUMBNAILS_SHOWN = 40  # per class, until the learner asks for all
@@ -39,6 +40,16 @@ def show_notes() -> None:
     more = [f"…and {len(notes) - NOTES_SHOWN} more."] if len(notes) > NOTES_SHOWN else []
     lines = notes[:NOTES_SHOWN] + more
     st.warning("\n\n".join(literal(line) for line in lines), icon=":material/info:")
+
+
+def uploader_key(name: str) -> str:
+    """An uploader's key, new once its files are taken in: the old uploader goes, and Streamlit
+    lets go of the files it held (a zip of 600 photos is megabytes, per learner)."""
+    return f"{name}_{st.session_state.get(UPLOADS_TAKEN_KEY, 0)}"
+
+
+def uploads_taken() -> None:
+    st.session_state[UPLOADS_TAKEN_KEY] = st.session_state.get(UPLOADS_TAKEN_KEY, 0) + 1
 
 
 def first_time(upload) -> bool:
@@ -66,7 +77,8 @@ def clear_all() -> None:
 
 
 def zip_upload(images: ImageSet) -> None:
-    upload = st.file_uploader("One zip whose folders are the classes", type=["zip"], key="own_zip",
+    upload = st.file_uploader("One zip whose folders are the classes", type=["zip"],
+                              key=uploader_key("own_zip"),
                               help="The layout of Keras' image_dataset_from_directory: a folder per class "
                                    "(cats/…, dogs/…), pictures inside. Nothing is unpacked to disk.")
     if upload is None or not first_time(upload):
@@ -76,9 +88,12 @@ def zip_upload(images: ImageSet) -> None:
     except (ArchiveRefused, OwnImagesRefused) as error:
         say([str(error)])
         return
+    finally:
+        uploads_taken()
     forget_class_widgets()
     say(added.notes)
     st.toast(f"Added {added.count} images from {upload.name}.", icon=":material/folder_zip:")
+    st.rerun()
 
 
 def rename(images: ImageSet, old: str, key: str) -> None:
@@ -91,11 +106,13 @@ def rename(images: ImageSet, old: str, key: str) -> None:
 
 def class_files(images: ImageSet, name: str, index: int) -> None:
     uploads = st.file_uploader(f"Pictures of “{name}”", type=UPLOAD_TYPES, accept_multiple_files=True,
-                               key=f"own_files_{index}", help=f"{FORMATS_TEXT} files; several at once.")
+                               key=uploader_key(f"own_files_{index}"),
+                               help=f"{FORMATS_TEXT} files; several at once.")
     fresh = [upload for upload in uploads or [] if first_time(upload)]
     if fresh:
         added = images.add_files(name, [(upload.getvalue(), upload.name) for upload in fresh])
         say(added.notes)
+        uploads_taken()
         st.rerun()  # the class's count and thumbnails, drawn above and below, all at once
 
 

@@ -47,7 +47,13 @@ class Tickets:
         with self._lock:
             self._forget_collected()
             self._entries[ticket] = (weakref.ref(job), keepsake)
+        # The keepsake goes with its job, at once: it may hold a learner's own pictures.
+        weakref.finalize(job, self._forget, ticket)
         return ticket
+
+    def _forget(self, ticket: str) -> None:
+        with self._lock:
+            self._entries.pop(ticket, None)
 
     def claim(self, ticket: str, wait_seconds: float = CLAIM_WAIT_SECONDS) -> tuple[OwnedJob, Any] | None:
         """The ticket's job and keepsake once its page has gone; None if there is no such job,
