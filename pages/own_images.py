@@ -15,7 +15,7 @@ from pages.parts.training_results import show_results
 from playground.data.own_samples import BIAS_BACKGROUNDS
 from playground.jobs.starting import start_owned_job
 from playground.models.building import Classifier, copy_model
-from playground.models.own_networks import STARTS, STARTS_HELP, own_model, start_settings
+from playground.models.own_networks import STARTS, STARTS_HELP, default_epochs, own_model, start_settings
 from playground.models.transfer import BaseUnavailableError
 from playground.spec.layers import StackError
 from playground.spec.own_images import (
@@ -26,7 +26,6 @@ from playground.spec.own_images import (
     MIN_CLASSES,
     MODEL_SHAPE,
     OWN_DATASET,
-    OWN_TRAINING,
     OwnImagesRefused,
     model_shape_text,
 )
@@ -46,12 +45,19 @@ pictures.
 REFUSALS = (OwnImagesRefused, StackError, BaseUnavailableError, ValueError)
 
 
+def start_changed() -> None:
+    """A new start brings its own epochs (a callback: the one moment a widget's value may be set)."""
+    st.session_state.own_epochs = default_epochs(st.session_state.own_start)
+
+
 def network_choice() -> tuple[str, object]:
     """The start and the training settings, from the learner's choices."""
-    start = st.radio("Start from", list(STARTS), format_func=STARTS.get, key="own_start", help=STARTS_HELP)
+    start = st.radio("Start from", list(STARTS), format_func=STARTS.get, key="own_start", help=STARTS_HELP,
+                     on_change=start_changed)
     epochs_column, kinds_column = st.columns([1, 3])
-    epochs = epochs_column.number_input("Epochs", *EPOCHS_RANGE, value=OWN_TRAINING["epochs"],
-                                        key="own_epochs")
+    st.session_state.setdefault("own_epochs", default_epochs(start))
+    epochs = epochs_column.number_input("Epochs", *EPOCHS_RANGE, key="own_epochs",
+                                        help="Each start brings the epochs that suit it; change them here.")
     kinds = kinds_column.pills("Augmentation", list(AUGMENTATIONS), selection_mode="multi",
                                default=list(DEFAULT_AUGMENTATIONS), key="own_augmentations",
                                format_func=lambda kind: kind.capitalize(),

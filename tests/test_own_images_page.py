@@ -121,3 +121,13 @@ def test_your_own_stack_from_the_builder_must_end_with_one_unit_per_class():
     app.sidebar.number_input(key=f"layer_{last['uid']}_units").set_value(3).run()
     assert not app.error, [item.value for item in app.error]
     assert not button(app, "Train").disabled
+
+
+def test_each_start_brings_its_own_epochs():
+    from playground.models.own_networks import default_epochs
+
+    app = open_app_page(PAGE)
+    assert app.number_input(key="own_epochs").value == default_epochs("scratch")
+    app.radio(key="own_start").set_value("cifar10").run()
+    assert app.number_input(key="own_epochs").value == default_epochs("cifar10") != default_epochs("scratch")
+    assert not app.exception

@@ -4,8 +4,6 @@ against the server's budgets before it is built, with the training that suits it
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import keras
 
 from playground.models.building import CIFAR10_BASE_PATH, build_model
@@ -63,6 +61,10 @@ def start_settings(start: str, **chosen) -> TrainingSettings:
     return TrainingSettings(**values)
 
 
+def default_epochs(start: str) -> int:
+    return start_settings(start).epochs
+
+
 def load_cifar10_base() -> keras.Model:
     if not CIFAR10_BASE_PATH.is_file():
         raise OwnImagesRefused(f"The CIFAR-10 network {CIFAR10_BASE_PATH.name} is missing from assets/. "
@@ -113,5 +115,3 @@ def own_model(start: str, num_classes: int, settings: TrainingSettings,
     return transfer_model(base, new_head(num_classes), num_classes, seed=settings.seed)
 
 
-def with_epochs(settings: TrainingSettings, epochs: int) -> TrainingSettings:
-    return replace(settings, epochs=epochs)
