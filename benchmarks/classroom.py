@@ -22,6 +22,9 @@ clicking on Inspect (the "Which pixels mattered?" toggle, which reruns the page)
   moves with it;
 - Draw's mouse-up → "Prediction:" median with nobody training, timed by the page itself (and,
   for comparison, as Playwright sees it, up to 100 ms late).
+With --own-images N, a last round: N learners each upload a full set of their own pictures
+(a zip of MAX_IMAGES photos) on Your images, then all train on them, in turn; it prints the
+server's memory holding the sets, its peak, and its memory once they closed.
 With --replicas 2 or more, the learners go through nginx (deploy/replicas.py) and it also
 prints how many sessions each replica served, and whether any session changed replica.
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from playground.spec.datasets import COLOUR_SHAPE, NUM_CLASSES, shape_words
+from playground.spec.datasets import COLOUR_SHAPE, NUM_CLASSES
 from playground.spec.refusals import Refused
+from playground.spec.shapes import shape_text
 
 OWN_DATASET = "own_images"  # the data set's key, beside the catalogue's ("mnist", …)
 OWN_TITLE = "your images"
@@ -68,7 +69,7 @@ class OwnImagesRefused(Refused):
 
 
 def model_shape_text() -> str:
-    return shape_words(MODEL_SHAPE)
+    return shape_text(MODEL_SHAPE)
 
 
 def clean_class_name(name: str) -> str:
