@@ -127,34 +127,19 @@ def export_figures(jobs: dict) -> None:
 
 
 def burst_figure() -> None:
-    from browser import CHROMIUM_ARGS, chromium_path, open_page, streamlit_server
+    from browser import chromium_path, open_page, streamlit_server
     from playwright.sync_api import sync_playwright
-    from test_browser_own_images import fake_camera_file
+    from test_browser_own_images import camera_arguments, fake_camera_file, record_burst
 
     with (tempfile.TemporaryDirectory() as name, streamlit_server(ROOT) as url,
           sync_playwright() as playwright):
         video = Path(name) / "camera.y4m"
         fake_camera_file(video)
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=[
-            *CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}"])
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=camera_arguments(video))
         seconds = []
         for _ in range(3):
             page = open_page(browser, f"{url}/own_images", timeout_ms=120_000)
-            page.get_by_text("1. Your classes").wait_for()
-            page.get_by_text("Camera", exact=True).first.click()
-            page.get_by_role("button", name="Turn the camera on").click()
-            hold = page.get_by_role("button", name="Hold to record")
-            page.get_by_text("Hold to take up to 30 frames").wait_for()
-            hold.scroll_into_view_if_needed()
-            box = hold.bounding_box()
-            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            page.mouse.down()
-            page.wait_for_timeout(3_200)  # 30 frames at 10 a second
-            page.mouse.up()
-            released = time.perf_counter()
-            page.get_by_text("30 of at most").wait_for()
-            seconds.append(time.perf_counter() - released)
+            seconds.append(record_burst(page, hold_ms=3_200))
             page.close()
         browser.close()
     print(f"a burst of 30 camera frames, released → in the session and shown: "

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import time
-import zipfile
 
 import numpy as np
 import pytest
 from conftest import open_app_page
 from PIL import Image
+from test_own_images import a_zip
 
 PAGE = "pages/own_images.py"
 TRAINING_SECONDS = 120
@@ -87,14 +87,6 @@ def test_two_sessions_never_see_each_others_images():
     second.run()
     assert second.session_state["own_image_set"].count == 0
     assert class_names(second) == ["Class 1", "Class 2"]
-
-
-def a_zip(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, raw in entries.items():
-            archive.writestr(name, raw)
-    return buffer.getvalue()
 
 
 def test_a_class_name_with_markdown_and_html_is_kept_as_text():
