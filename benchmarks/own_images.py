@@ -119,7 +119,7 @@ def export_figures(jobs: dict) -> None:
                 (folder / BASE_FILE).write_bytes(CIFAR10_BASE_PATH.read_bytes())
             run = subprocess.run([sys.executable, str(folder / "train.py")], capture_output=True,
                                  text=True)
-        found = re.search(r"held-out accuracy (\S+)", run.stdout)
+        found = re.search(r"held-out accuracy ([0-9.]+)", run.stdout)
         script = float(found.group(1)) if found else float("nan")
         app = job.snapshot().evaluation.accuracy
         print(f"exported script, {STARTS[start]}: {script:.1%} against the page's {app:.1%}: "

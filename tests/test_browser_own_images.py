@@ -71,6 +71,14 @@ def test_zip_files_train_try_and_inspect(browser, app_url, tmp_path):
     said.wait_for()
     assert "blue" in said.inner_text()
     page.screenshot(path=str(ARTIFACTS / "own_images.png"), full_page=False)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="The images (.zip of class folders)").click()
+    with zipfile.ZipFile(download.value.path()) as archive:
+        folders = {name.split("/")[0] for name in archive.namelist()}
+        assert folders == {"train", "held_out"} and len(archive.namelist()) == 36
+    with page.expect_download() as download:
+        page.get_by_role("button", name="The model (.keras)").click()
+    assert zipfile.is_zipfile(download.value.path())  # a .keras file is a zip
     page.get_by_role("link", name="Follow one of your pictures through every layer on Inspect").click()
     page.get_by_text("Prediction:").first.wait_for()
     assert page.get_by_text("your images test image 0").count() > 0

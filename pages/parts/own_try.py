@@ -73,10 +73,11 @@ def try_it(classifier, biased: bool) -> None:
 def keep_the_work(classifier, images, start: str, settings, stack=None) -> None:
     st.subheader("Keep your work")
     model, data, script = st.columns(3)
-    model.download_button("The model (.keras)", model_bytes(classifier.model, OWN_DATASET),
+    # Made when clicked, not on every rerun: the zip is hundreds of PNGs.
+    model.download_button("The model (.keras)", lambda: model_bytes(classifier.model, OWN_DATASET),
                           file_name="your_images_model.keras", icon=":material/download:",
                           on_click="ignore")
-    data.download_button("The images (.zip of class folders)", images.zip_bytes(settings.seed),
+    data.download_button("The images (.zip of class folders)", lambda: images.zip_bytes(settings.seed),
                          file_name="your_images.zip", icon=":material/folder_zip:", on_click="ignore")
     script.download_button("A Keras script that trains it",
                            own_images_script(start, settings, images.class_names, stack),

@@ -8,8 +8,10 @@ keep a process that trains again and again nearly flat (benchmarks/allocator_poo
 In a Streamlit server the limit set here does not take effect: glibc fixes its arena limit
 once more than eight arenas exist, and Streamlit's own threads had made 14 before app.py
 first ran. There, only `MALLOC_ARENA_MAX=2` in the server's environment limits them. In the
-classroom benchmark it saved less than the spread between identical runs without it, so it
-is not set anywhere.
+classroom benchmark's Build & Train rounds it saved less than the spread between identical
+runs without it; but learners decoding their own pictures (Your images) on Streamlit's many
+script threads left hundreds of megabytes in arenas without it, and almost nothing with it
+(benchmarks/classroom.py --own-images). So deploy/replicas.py sets it for every replica.
 
 Most of what a class leaves behind is TensorFlow's, and none of this module reaches it. With
 oneDNN on (TensorFlow's default on x86 Linux), every tensor of 4 KB or more comes from one
