@@ -48,9 +48,10 @@ def show_prediction(classifier, pixels: np.ndarray, title: str) -> None:
     best = int(np.argmax(probabilities))
     st.markdown(f"**{title}**: the network says **{names[best]}** ({probabilities[best]:.0%}).")
     picture, overlay, chart = st.columns([1, 1, 2])
-    picture.image(pixels, caption="the picture", width=SHOWN_SIDE)
+    picture.image(pixels, caption="the picture", width=SHOWN_SIDE, alt=title)
     overlay.image(heatmap_overlay(picture_of(pixels / 255.0), heatmap), width=SHOWN_SIDE,
-                  caption="Grad-CAM: where it looked (red: most)")
+                  caption=f"Grad-CAM: what raised the score of “{names[best]}” (yellow)",
+                  alt=f"Grad-CAM heatmap over {title} for {names[best]}")
     order = np.argsort(probabilities)[::-1]
     chart.plotly_chart(top_classes_figure([names[index] for index in order],
                                           [float(probabilities[index]) for index in order]),
