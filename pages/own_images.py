@@ -29,7 +29,7 @@ from playground.spec.own_images import (
     OwnImagesRefused,
     model_shape_text,
 )
-from playground.spec.settings import EPOCHS_RANGE
+from playground.spec.settings import EPOCHS_RANGE, augmentation_kinds
 from playground.training.augment import preview
 
 INTRODUCTION = f"""
@@ -79,7 +79,7 @@ def own_stack(images, start: str, settings) -> tuple[list[dict] | None, str | No
 
 
 def show_augmentation(images, settings) -> None:
-    kinds = [kind for kind in settings.augmentations.split(",") if kind] if settings.augment else []
+    kinds = augmentation_kinds(settings)
     first = next((pictures[0] for pictures in images.classes.values() if pictures), None)
     if first is None or not kinds:
         return

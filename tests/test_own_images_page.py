@@ -123,3 +123,10 @@ def test_each_start_brings_its_own_epochs():
     app.radio(key="own_start").set_value("cifar10").run()
     assert app.number_input(key="own_epochs").value == default_epochs("cifar10") != default_epochs("scratch")
     assert not app.exception
+
+
+def test_the_sample_set_shows_its_own_names_after_a_class_was_added():
+    app = open_app_page(PAGE)
+    button(app, "Add a class").click().run()
+    button(app, "Load the sample set").click().run()
+    assert class_names(app) == ["trouser", "sneaker", "bag"]

@@ -26,7 +26,9 @@ NOTES_SHOWN = 8
 
 
 def image_set() -> ImageSet:
-    return st.session_state.setdefault(IMAGES_KEY, ImageSet())
+    if IMAGES_KEY not in st.session_state:  # not setdefault: that would make a set on every rerun
+        st.session_state[IMAGES_KEY] = ImageSet()
+    return st.session_state[IMAGES_KEY]
 
 
 def say(notes: list[str]) -> None:
@@ -67,7 +69,6 @@ def first_time(upload) -> bool:
 
 def load_sample_set() -> None:
     st.session_state[IMAGES_KEY] = sample_set()
-    st.session_state.pop("own_classes_version", None)
     forget_class_widgets()
 
 
