@@ -1,7 +1,7 @@
 """Your images, measured: training on the shipped sample set, a live prediction with its
 Grad-CAM, the exported script against the page, and a camera burst reaching the session.
 
-    python benchmarks/own_images.py [--seeds 3] [--no-browser]
+    python benchmarks/own_images.py [--seeds 3] [--no-browser] [--other-sets]
 
 Prints, beside the machine's pace (a fixed NumPy workload, before and after):
 - per start (a small CNN from scratch; a new head on the frozen CIFAR-10 network): the
@@ -9,7 +9,10 @@ Prints, beside the machine's pace (a fixed NumPy workload, before and after):
   training seconds, per seed, trained as the server trains (in a training process);
 - a new 12-megapixel JPEG → probabilities and Grad-CAM, on the server: p50, p95, max;
 - the exported script's held-out accuracy against the page's, per start;
-- a burst of 30 frames from Chromium's fake camera: button released → "30 of at most" shown.
+- a burst of 30 frames from Chromium's fake camera: button released → "30 of at most" shown;
+- with --other-sets (needs PLAYGROUND_DATA_DIR with MNIST and CIFAR-10, and Fashion-MNIST):
+  the same starts on five sets that are not the sample set (30 test pictures a class), and the
+  CIFAR-10 base with a global-pooling head instead of the shipped Flatten head, to compare.
 
 Targets on this 2-core machine: from scratch ≥ 90 % within 30 s, the CIFAR-10 base ≥ 90 %
 within 10 s; prediction with Grad-CAM ≤ 300 ms; the script within 2 points; the burst ≤ 3 s.
@@ -37,17 +40,23 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from playground.data.images import open_picture  # noqa: E402
-from playground.data.own_images import model_input, stored  # noqa: E402
+from playground.data.loading import load_dataset  # noqa: E402
+from playground.data.own_images import ImageSet, model_input, stored  # noqa: E402
 from playground.data.own_samples import sample_set  # noqa: E402
 from playground.explain.grad_cam import explain_prediction  # noqa: E402
 from playground.jobs.job import TrainingJob  # noqa: E402
+from playground.models import own_networks  # noqa: E402
 from playground.models.building import CIFAR10_BASE_PATH, Classifier  # noqa: E402
 from playground.models.own_networks import STARTS, own_model, start_settings  # noqa: E402
+from playground.spec.layers import make_layer  # noqa: E402
 from playground.spec.own_images import STORED_SIDE  # noqa: E402
 from playground.training.own_export import BASE_FILE, own_images_script  # noqa: E402
 
 BENCHMARKED_STARTS = ("scratch", "cifar10")
 PREDICTIONS = 50
+OTHER_SETS = (("fashion_mnist", (5, 6, 9)), ("fashion_mnist", (0, 2, 4)), ("mnist", (1, 4, 7)),
+              ("cifar10", (0, 3, 9)), ("cifar10", (3, 5, 7)))
+PER_CLASS = 30
 
 
 def machine_pace() -> float:
@@ -146,13 +155,66 @@ def burst_figure() -> None:
           f"{', '.join(f'{value:.2f}' for value in seconds)} s")
 
 
+def global_pooling_head(num_classes: int) -> list[dict]:
+    """The head the CIFAR-10 base had before the Flatten head, for comparison."""
+    return [make_layer("GlobalAveragePooling2D"), make_layer("Dense", units=64, activation="relu"),
+            make_layer("Dropout", rate=0.3), make_layer("Dense", units=num_classes, activation="softmax")]
+
+
+def other_set(dataset: str, labels: tuple[int, ...]) -> ImageSet:
+    """The first PER_CLASS test pictures of each of `labels`, as a learner's zip would bring them."""
+    data = load_dataset(dataset)
+    pixels = np.round(data.x_test * 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for label in labels:
+            name = data.class_names[label].replace("/", " ")
+            for index in np.flatnonzero(data.y_test == label)[:PER_CLASS]:
+                picture = io.BytesIO()
+                Image.fromarray(pixels[index].squeeze(-1) if pixels.shape[-1] == 1 else pixels[index]).save(
+                    picture, format="PNG")
+                archive.writestr(f"{name}/{index}.png", picture.getvalue())
+    images = ImageSet()
+    images.add_zip(buffer.getvalue(), f"{dataset}.zip")
+    return images
+
+
+def other_set_figures(seeds: int) -> None:
+    shipped_head = own_networks.new_head
+    variants = [("scratch", "small CNN from scratch", shipped_head),
+                ("cifar10", "CIFAR-10 base, Flatten head (shipped)", shipped_head),
+                ("cifar10", "CIFAR-10 base, global-pooling head", global_pooling_head)]
+    means = {title: [] for _, title, _ in variants}
+    for dataset, labels in OTHER_SETS:
+        images = other_set(dataset, labels)
+        for start, title, head in variants:
+            own_networks.new_head = head
+            accuracies = []
+            for seed in range(seeds):
+                settings = start_settings(start, seed=seed)
+                job = TrainingJob(own_model(start, len(images.class_names), settings), images.dataset(seed),
+                                  settings)
+                job.start()
+                job.join()
+                accuracies.append(job.snapshot().evaluation.accuracy)
+            own_networks.new_head = shipped_head
+            means[title].append(statistics.mean(accuracies))
+            print(f"{dataset} {'/'.join(images.class_names)}, {title}: "
+                  f"{', '.join(f'{value:.1%}' for value in accuracies)}", flush=True)
+    for title, values in means.items():
+        print(f"{title}: mean over the {len(OTHER_SETS)} other sets {statistics.mean(values):.1%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--other-sets", action="store_true")
     arguments = parser.parse_args()
     print(f"machine's pace at the start: {machine_pace():.2f} s for the fixed workload")
+    if arguments.other_sets:
+        other_set_figures(arguments.seeds)
     jobs = training_figures(arguments.seeds)
     prediction_figures(jobs["scratch"])
     export_figures(jobs)

@@ -1,11 +1,13 @@
 """Build & Train: assemble a CNN in the sidebar, train it live, and study the results."""
 
 import copy
+from dataclasses import asdict
 
 import streamlit as st
 
 from pages.parts.builder import FLOP_NOTE, sidebar_builder
 from pages.parts.common import SESSION_MODEL_KEY, dataset
+from pages.parts.lesson_progress import record_outcome
 from pages.parts.model_files import keep_the_work
 from pages.parts.reload import page_view
 from pages.parts.share import keep_link_current, open_shared_link, share_button
@@ -34,12 +36,14 @@ from playground.jobs.job import ORPHAN_GRACE_SECONDS, TrainingJob
 from playground.jobs.line import training_queue
 from playground.jobs.process_link import get_ready_to_train
 from playground.jobs.starting import start_owned_job
+from playground.lessons.goals import outcome_of
 from playground.models.building import Classifier, copy_model
 from playground.models.starting_points import fine_tuning_settings, model_from_scratch, model_on_base
 from playground.models.transfer import FINE_TUNE_RATE_FACTOR, BaseUnavailableError, unfreeze_for_fine_tuning
 from playground.spec.costs import layer_costs
 from playground.spec.datasets import DATASETS
 from playground.spec.layers import StackError
+from playground.spec.links import link_params
 from playground.spec.own_images import OWN_DATASET
 from playground.spec.settings import TrainingSettings
 from playground.spec.shapes import summary_rows
@@ -162,6 +166,12 @@ def publish_model(job: TrainingJob, snapshot) -> None:
         copy_model(job.model), "Your model", job.data.class_names,
         description=model_description(st.session_state.training_dataset, snapshot.evaluation.accuracy),
         moments=snapshot.moments)
+    dataset_name = st.session_state.training_dataset
+    from_scratch = st.session_state.get("training_base", SCRATCH) == SCRATCH
+    stack = st.session_state.training_stack if from_scratch else None
+    link = link_params(stack, dataset_name, asdict(job.settings)) if from_scratch else None
+    record_outcome(outcome_of(job.model, snapshot, dataset_name, stack, DATASETS[dataset_name].image_shape,
+                              len(job.data.class_names), link))
 
 
 def offer_fine_tuning(job: TrainingJob, snapshot) -> None:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages.parts.builder import sidebar_builder
 from pages.parts.common import SESSION_MODEL_KEY
+from pages.parts.lesson_progress import record_outcome
 from pages.parts.own_collect import IMAGES_KEY, collect
 from pages.parts.own_try import keep_the_work, try_it
 from pages.parts.reload import page_view
@@ -14,8 +15,15 @@ from pages.parts.training_live import follow_training
 from pages.parts.training_results import show_results
 from playground.data.own_samples import BIAS_BACKGROUNDS
 from playground.jobs.starting import start_owned_job
+from playground.lessons.goals import outcome_of
 from playground.models.building import Classifier, copy_model
-from playground.models.own_networks import STARTS, STARTS_HELP, default_epochs, own_model, start_settings
+from playground.models.own_networks import (
+    FROM_SCRATCH,
+    default_epochs,
+    own_model,
+    scratch_stack,
+    start_settings,
+)
 from playground.models.transfer import BaseUnavailableError
 from playground.spec.layers import StackError
 from playground.spec.own_images import (
@@ -26,6 +34,8 @@ from playground.spec.own_images import (
     MIN_CLASSES,
     MODEL_SHAPE,
     OWN_DATASET,
+    STARTS,
+    STARTS_HELP,
     OwnImagesRefused,
     model_shape_text,
 )
@@ -142,6 +152,11 @@ def publish(job, snapshot) -> Classifier:
             description=f"trained here on your images, {snapshot.evaluation.accuracy:.2%} held-out accuracy",
             moments=snapshot.moments, test_set=job.data)
         st.session_state.own_published = snapshot.evaluation
+        start = st.session_state.get("own_trained_start", "scratch")
+        stack = (scratch_stack(start, len(job.data.class_names), st.session_state.get("own_trained_stack"))
+                 if start in FROM_SCRATCH else None)
+        record_outcome(outcome_of(job.model, snapshot, OWN_DATASET, stack, MODEL_SHAPE,
+                                  len(job.data.class_names)))
     return st.session_state[SESSION_MODEL_KEY]
 
 

@@ -4,6 +4,7 @@ Imports no TensorFlow: Home opens fast."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,9 @@ class PageInfo:
 
 PAGES = (
     PageInfo("pages/home.py", "Home", ":material/home:", ""),
+    PageInfo("pages/lessons.py", "Lessons", ":material/route:",
+             "Follow a lesson: short steps that open the right page with a network ready, and goals the "
+             "app checks by itself (an accuracy, a size, a question). Or upload your own lesson."),
     PageInfo("pages/draw.py", "Draw", ":material/draw:",
              "Draw a digit with your mouse or finger and watch a CNN classify it, stroke by stroke. "
              "See the 28×28 image the network actually receives."),
@@ -36,3 +40,6 @@ PAGES = (
              "Upload photos and see ResNet50's three best guesses among 1,000 ImageNet classes, "
              "and which part of each photo drove its answer."),
 )
+
+# How lessons name a page: its file's name, as Streamlit's URL does (/build_train).
+PAGE_NAMES = tuple(Path(page.path).stem for page in PAGES)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +37,14 @@ from playground.spec.own_images import (
 )
 
 HELD_OUT_FOLDER, TRAINING_FOLDER = "held_out", "train"  # in the zip a learner downloads
+
+# Every picture is decoded on this one thread, whichever session sends it. glibc gives each
+# thread that allocates a malloc arena of its own, and Streamlit runs every rerun on a new
+# thread: decoded on those, a class's pictures left a few hundred MB scattered over a dozen
+# arenas after the sessions closed, which no trim could hand back. In one arena, the trim
+# after a session closes (playground.jobs.process_memory) hands it all back
+# (benchmarks/classroom.py --own-images).
+_DECODER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="picture-decoder")
 @dataclass(frozen=True)
 class OwnImage:
     pixels: np.ndarray  # uint8, STORED_SIDE × STORED_SIDE × 3
@@ -54,6 +63,11 @@ def stored(picture: Image.Image) -> np.ndarray:
     """An upright RGB picture cut square at its centre and scaled to STORED_SIDE."""
     square = ImageOps.fit(picture.convert("RGB"), (STORED_SIDE, STORED_SIDE), Image.Resampling.LANCZOS)
     return np.asarray(square, np.uint8)
+
+
+def decoded(raw: bytes, file_name: str) -> np.ndarray:
+    """A picture file's bytes as a stored picture. Raises ImageError (a line for the learner)."""
+    return stored(open_picture(raw, file_name, smallest_side=STORED_SIDE))
 
 
 def model_pixels(pixels: np.ndarray) -> np.ndarray:
@@ -131,11 +145,11 @@ class ImageSet:
                 added.notes.append(full_note(file_name))
                 break
             try:
-                picture = open_picture(raw, file_name, smallest_side=STORED_SIDE)
+                pixels = _DECODER.submit(decoded, raw, file_name).result()
             except ImageError as error:
                 added.notes.append(str(error))
                 continue
-            added.count += self.add_pixels(name, stored(picture), file_name)
+            added.count += self.add_pixels(name, pixels, file_name)
         return added
 
     def add_zip(self, raw: bytes, zip_name: str) -> Added:

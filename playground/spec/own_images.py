@@ -64,6 +64,20 @@ OWN_TRAINING = {"epochs": 60, "batch_size": 16, "optimizer": "adam", "learning_r
 OWN_BASE_TRAINING = {**OWN_TRAINING, "epochs": 40, "learning_rate": 1e-2}
 
 
+# What a network for own images starts from: a key (in pages, links and lessons) and its title.
+STARTS = {
+    "scratch": "A small CNN, from scratch",
+    "stack": "Your own stack, from the builder in the sidebar",
+    "cifar10": "The CIFAR-10 network (shipped), frozen, with a new head",
+    "mobilenet_v2": "MobileNetV2 (ImageNet), frozen, with a new head",
+    "session": "This session's model, frozen, with a new head",
+}
+STARTS_HELP = ("**From scratch** learns everything from your images; **your own stack** too, with the "
+               "layers you set in the sidebar (its last Dense needs one unit per class). **A frozen base** "
+               "reuses the features a network learned on many photos, and trains only a new head: faster, "
+               "and better with few images, as long as your images look like what the base saw.")
+
+
 class OwnImagesRefused(Refused):
     """Something about the learner's images that cannot work; the message says how to fix it."""
 

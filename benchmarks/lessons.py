@@ -1,0 +1,89 @@
+"""Every shipped lesson's goals, reached on real data: each step with training goals has its
+reference network (`reference:`, else the network it opens, else the Your images start it
+picks, on the sample set) trained as the server trains, and its goals checked.
+
+    PLAYGROUND_DATA_DIR=../shared/data python benchmarks/lessons.py [--lesson 02-why-pooling]
+
+Prints, beside the machine's pace, per step: the measures that the goals read, and whether
+every goal is met. Exits 1 if any is not. The tests check the goals that need no training
+(parameters, multiply-adds, layer types) and that the references train; the accuracy and
+time goals need the real data sets, so they are met here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+
+from own_images import machine_pace  # noqa: E402
+
+from pages.parts.page_list import PAGE_NAMES  # noqa: E402
+from playground.data.loading import load_dataset  # noqa: E402
+from playground.data.own_samples import sample_set  # noqa: E402
+from playground.jobs.job import TrainingJob  # noqa: E402
+from playground.lessons.goals import goal_met, outcome_of, training_goals  # noqa: E402
+from playground.lessons.library import shipped_lessons  # noqa: E402
+from playground.models.own_networks import own_model, scratch_stack, start_settings  # noqa: E402
+from playground.models.starting_points import model_from_scratch  # noqa: E402
+from playground.spec.links import open_link  # noqa: E402
+from playground.spec.own_images import MODEL_SHAPE, OWN_DATASET  # noqa: E402
+from playground.spec.settings import TrainingSettings  # noqa: E402
+
+
+def train_reference(step):
+    """The step's reference network, trained; its TrainingOutcome."""
+    if step.dataset == OWN_DATASET:
+        images = sample_set()
+        settings = start_settings(step.start)
+        model = own_model(step.start, len(images.class_names), settings)
+        data = images.dataset(settings.seed)
+        stack = scratch_stack(step.start, len(images.class_names)) if step.start == "scratch" else None
+        shape = MODEL_SHAPE
+    else:
+        stack, dataset_name, training = open_link(step.reference or step.link)
+        data = load_dataset(dataset_name)
+        settings = TrainingSettings(**training)
+        model = model_from_scratch(stack, dataset_name, settings)
+        shape = data.input_shape
+    job = TrainingJob(model, data, settings)
+    job.start()
+    job.join()
+    return outcome_of(job.model, job.snapshot(), data.name, stack, shape, len(data.class_names))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lesson", help="only this lesson (its file name without .md)")
+    arguments = parser.parse_args()
+    print(f"machine's pace at the start: {machine_pace():.2f} s for the fixed workload", flush=True)
+    lessons, problems = shipped_lessons(PAGE_NAMES)
+    if problems:
+        sys.exit("\n".join(problems))
+    missed = 0
+    for lesson in lessons:
+        if arguments.lesson and lesson.key != arguments.lesson:
+            continue
+        for number, step in enumerate(lesson.steps, start=1):
+            goals = training_goals(step)
+            if not goals:
+                continue
+            outcome = train_reference(step)
+            met = all(goal_met(goal, outcome) for goal in goals)
+            missed += not met
+            verdict = "every goal met" if met else "NOT MET: " + "; ".join(goal.describe() for goal in goals)
+            print(f"{lesson.key}, step {number} ({step.title}): {outcome.dataset}, accuracy "
+                  f"{outcome.accuracy:.2%}, {outcome.parameters:,} parameters, "
+                  f"{outcome.training_seconds:.1f} s of training → {verdict}", flush=True)
+    print(f"machine's pace at the end: {machine_pace():.2f} s for the fixed workload")
+    sys.exit(1 if missed else 0)
+
+
+if __name__ == "__main__":
+    main()

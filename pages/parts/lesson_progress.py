@@ -1,0 +1,129 @@
+"""A session's way through a lesson: the lesson it follows, its answers and marks, and the
+trainings it finished (which the goals are checked against); opening a step's page and state;
+the panel that shows the current step in the sidebar of every page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.parts.builder import SHARED_STACK, load_stack
+from pages.parts.page_list import PAGE_NAMES, PAGES
+from pages.parts.training_settings import apply_preset_setup
+from playground.lessons.goals import TrainingOutcome, goal_met, meeting_training, steps_done, training_goals
+from playground.lessons.lesson import Lesson, Step
+from playground.lessons.library import shipped_lessons
+from playground.spec.links import open_link
+
+OUTCOMES_KEY = "lesson_outcomes"  # the session's finished trainings, newest last
+ACTIVE_KEY = "lesson_active"  # the Lesson the session follows
+PROGRESS_KEY = "lesson_progress"  # per lesson key: {"step": i, "answers": {i: choice}, "marked": {i}}
+UPLOADED_KEY = "lessons_uploaded"  # lessons this session uploaded, by key
+MAX_OUTCOMES = 100
+PAGE_PATHS = {name: page.path for name, page in zip(PAGE_NAMES, PAGES, strict=True)}
+PAGE_TITLES = {name: page.title for name, page in zip(PAGE_NAMES, PAGES, strict=True)}
+
+
+@st.cache_resource(show_spinner=False)
+def lessons_on_server() -> tuple[list[Lesson], list[str]]:
+    """The deployment's lessons (read-only, shared), and a line for each file that is broken."""
+    return shipped_lessons(PAGE_NAMES)
+
+
+def record_outcome(outcome: TrainingOutcome | None) -> None:
+    """Keep a finished training's outcome, once: every goal is checked against these."""
+    if outcome is None:
+        return
+    outcomes = st.session_state.setdefault(OUTCOMES_KEY, [])
+    outcomes.append(outcome)
+    del outcomes[:-MAX_OUTCOMES]
+
+
+def outcomes() -> list[TrainingOutcome]:
+    return st.session_state.get(OUTCOMES_KEY, [])
+
+
+def progress(lesson: Lesson) -> dict:
+    return st.session_state.setdefault(PROGRESS_KEY, {}).setdefault(
+        lesson.key, {"step": 0, "answers": {}, "marked": set()})
+
+
+def active_lesson() -> Lesson | None:
+    return st.session_state.get(ACTIVE_KEY)
+
+
+def follow(lesson: Lesson) -> None:
+    st.session_state[ACTIVE_KEY] = lesson
+
+
+def done_flags(lesson: Lesson) -> list[bool]:
+    state = progress(lesson)
+    return steps_done(lesson, outcomes(), state["answers"], state["marked"])
+
+
+def goal_lines(step: Step) -> list[str]:
+    """Each of the step's training goals, said with whether a training has met it."""
+    goals = training_goals(step)
+    if not goals:
+        return []
+    on = f" on {step.dataset}" if step.dataset else ""
+    found = meeting_training(step, outcomes())
+    lines = []
+    for goal in goals:
+        met = found is not None or any(goal_met(goal, outcome) for outcome in outcomes()
+                                       if not step.dataset or outcome.dataset == step.dataset)
+        lines.append(f"{':material/check_circle:' if met else ':material/radio_button_unchecked:'} "
+                     f"{goal.describe()}{on}")
+    if len(goals) > 1 and found is None:
+        lines.append("All of them in one training.")
+    return lines
+
+
+def open_step_state(lesson: Lesson, index: int) -> None:
+    """A button's callback: make `index` the current step and load its network or start (the one
+    moment widgets' values may be set). The page switch follows in the script."""
+    follow(lesson)
+    progress(lesson)["step"] = index
+    step = lesson.steps[index]
+    if step.link:
+        stack, dataset, training = open_link(step.link)
+        load_stack(stack)
+        st.session_state.builder_preset = SHARED_STACK
+        apply_preset_setup({"dataset": dataset, "training": training})
+        st.session_state.transfer_base = "scratch"
+    if step.start:
+        st.session_state.own_start = step.start
+        st.session_state.pop("own_epochs", None)  # the start's own epochs, as choosing it would give
+    st.session_state.lesson_switch_to = step.page
+
+
+def switch_if_asked() -> None:
+    """After a step's button: go to its page."""
+    page = st.session_state.pop("lesson_switch_to", None)
+    if page:
+        st.switch_page(PAGE_PATHS[page])
+
+
+def sidebar_panel(box) -> None:
+    """The current step of the lesson this session follows, in `box` (a sidebar container)."""
+    lesson = active_lesson()
+    if lesson is None:
+        return
+    state, flags = progress(lesson), done_flags(lesson)
+    index = min(state["step"], len(lesson.steps) - 1)
+    step = lesson.steps[index]
+    with box.container(border=True):
+        st.caption(f"Lesson: **{lesson.title}** · {sum(flags)} of {len(flags)} steps done")
+        mark = ":material/check_circle:" if flags[index] else ":material/radio_button_unchecked:"
+        st.markdown(f"{mark} **Step {index + 1}. {step.title}**")
+        for line in goal_lines(step):
+            st.markdown(line)
+        if step.question is not None:
+            st.caption("A question waits on the Lessons page." if not flags[index] else "Question answered.")
+        back, forward = st.columns(2)
+        back.button("Back", icon=":material/arrow_back:", key="lesson_panel_back", disabled=index == 0,
+                    on_click=open_step_state, args=(lesson, index - 1), width="stretch")
+        forward.button("Next", icon=":material/arrow_forward:", key="lesson_panel_next",
+                       disabled=index == len(lesson.steps) - 1, on_click=open_step_state,
+                       args=(lesson, index + 1), width="stretch")
+        st.page_link("pages/lessons.py", label="The whole lesson", icon=":material/school:")
+    switch_if_asked()
