@@ -74,15 +74,28 @@ def lesson_label(lesson: Lesson) -> str:
     return f"{lesson.title} ({sum(flags)}/{len(flags)} done{minutes})"
 
 
+def remember_answer(lesson: Lesson, index: int, key: str) -> None:
+    """A callback, so the lesson's count of steps done (drawn above) is current in this run."""
+    progress(lesson)["answers"][index] = st.session_state[key]
+
+
+def remember_mark(lesson: Lesson, index: int, key: str) -> None:
+    marked = progress(lesson)["marked"]
+    if st.session_state[key]:
+        marked.add(index)
+    else:
+        marked.discard(index)
+
+
 def question(lesson: Lesson, index: int, step: Step) -> None:
-    answers = progress(lesson)["answers"]
-    choice = st.radio(step.question.text, range(len(step.question.choices)), index=answers.get(index),
-                      format_func=lambda number: step.question.choices[number],
-                      key=f"lesson_answer_{lesson.key}_{index}")
-    if choice is None:
+    key = f"lesson_answer_{lesson.key}_{index}"
+    answer = progress(lesson)["answers"].get(index)
+    choices = step.question.choices
+    st.radio(step.question.text, range(len(choices)), index=answer, key=key,
+             format_func=lambda number: choices[number], on_change=remember_answer, args=(lesson, index, key))
+    if answer is None:
         return
-    answers[index] = choice
-    if choice == step.question.answer:
+    if answer == step.question.answer:
         st.success("Right.", icon=":material/check_circle:")
     else:
         st.warning("Not quite: think again, or try it on the page.", icon=":material/help:")
@@ -104,11 +117,9 @@ def show_step(lesson: Lesson, index: int, step: Step, done: bool) -> None:
         if step.question is not None:
             question(lesson, index, step)
         if not step.checked:
-            marked = progress(lesson)["marked"]
-            if st.checkbox("Done", value=index in marked, key=f"lesson_mark_{lesson.key}_{index}"):
-                marked.add(index)
-            else:
-                marked.discard(index)
+            key = f"lesson_mark_{lesson.key}_{index}"
+            st.checkbox("Done", value=index in progress(lesson)["marked"], key=key, on_change=remember_mark,
+                        args=(lesson, index, key))
 
 
 def main() -> None:
