@@ -73,7 +73,7 @@ class LessonError(Refused):
     def __init__(self, source: str, problems: list[str]):
         self.source, self.problems = source, problems
         shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
-        super().__init__(f"{source} cannot be used as a lesson: {shown}.")
+        super().__init__(f"{source}: {shown}.")
 
 
 @dataclass
@@ -104,6 +104,17 @@ def read_lesson(raw: bytes | str, key: str, pages: Collection[str], source: str 
     minutes = header.get("minutes")
     return Lesson(key, header["title"], header.get("summary", ""), int(minutes) if minutes else None,
                   tuple(steps))
+
+
+def read_goals(text: str, source: str = "The challenge") -> tuple[Goal, ...]:
+    """Goals written as a lesson's `goal:` lines are, separated by ";" (a room's challenge, for
+    example "parameters <= 20000; accuracy >= 0.97"); LessonError if any cannot be read."""
+    reader = _Reader(source, ())
+    parts = [part.strip() for part in text.split(";") if part.strip()]
+    goals = [_goal(part, number, reader) for number, part in enumerate(parts, start=1)]
+    if reader.problems:
+        raise LessonError(source, [problem.replace("line ", "goal ", 1) for problem in reader.problems])
+    return tuple(goals)
 
 
 def _text(raw: bytes | str, reader: _Reader) -> str | None:
