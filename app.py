@@ -10,8 +10,9 @@ from pathlib import Path
 import streamlit as st
 
 from pages.parts import page_list
-from pages.parts.lesson_progress import sidebar_panel, switch_if_asked
+from pages.parts.lesson_progress import record_finished_training, sidebar_panel, switch_if_asked
 from pages.parts.reload import keep_ticket_in_url, note_page_view, take_back_training
+from pages.parts.room_membership import keep_seat_in_url, take_back_seat
 from pages.parts.streamlit_private import check_private_apis_once, keep_keras_between_reruns
 from playground.jobs.process_memory import SessionMemory
 
@@ -28,11 +29,14 @@ PAGES = [st.Page(page.path, title=page.title, icon=page.icon, default=index == 0
 
 st.session_state.setdefault("session_memory", SessionMemory())  # hands memory back once the session goes
 take_back_training()  # before any page draws: a reloaded tab gets its training back
+take_back_seat()  # and its seat in a class's room
 keep_ticket_in_url()
+keep_seat_in_url()
 page = st.navigation(PAGES)
 switch_if_asked()  # a lesson step's button, pressed on another page: go to the step's page
 note_page_view(page.url_path)
 lesson_box = st.sidebar.container()  # filled after the page: a training it just finished counts
 page.run()
+record_finished_training()
 if page.url_path != "lessons":
     sidebar_panel(lesson_box)

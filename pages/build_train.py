@@ -7,9 +7,9 @@ import streamlit as st
 
 from pages.parts.builder import FLOP_NOTE, sidebar_builder
 from pages.parts.common import SESSION_MODEL_KEY, dataset
-from pages.parts.lesson_progress import record_outcome
 from pages.parts.model_files import keep_the_work
 from pages.parts.reload import page_view
+from pages.parts.room_membership import poster
 from pages.parts.share import keep_link_current, open_shared_link, share_button
 from pages.parts.streamlit_private import route_through_app, session_connected_check
 from pages.parts.training_live import follow_training
@@ -36,7 +36,6 @@ from playground.jobs.job import ORPHAN_GRACE_SECONDS, TrainingJob
 from playground.jobs.line import training_queue
 from playground.jobs.process_link import get_ready_to_train
 from playground.jobs.starting import start_owned_job
-from playground.lessons.goals import outcome_of
 from playground.models.building import Classifier, copy_model
 from playground.models.starting_points import fine_tuning_settings, model_from_scratch, model_on_base
 from playground.models.transfer import FINE_TUNE_RATE_FACTOR, BaseUnavailableError, unfreeze_for_fine_tuning
@@ -122,9 +121,13 @@ def start_job(model, dataset_name: str, settings: TrainingSettings, stack: list[
                 "training_base": st.session_state.get("transfer_base", SCRATCH)}
     # What a reloaded tab needs to show this job again, with the stack and settings it started from.
     kept = {key: st.session_state[key] for key in KEPT_ACROSS_RELOAD if key in st.session_state} | training
+    from_scratch = training["training_base"] == SCRATCH
+    when_done = poster(dataset_name, stack if from_scratch else None, DATASETS[dataset_name].image_shape,
+                       len(DATASETS[dataset_name].class_names),
+                       link_params(stack, dataset_name, asdict(settings)) if from_scratch else None)
     try:
         started = start_owned_job(model, dataset(dataset_name), settings, session_connected_check(),
-                                  copy.deepcopy(kept))
+                                  copy.deepcopy(kept), when_done)
     except (ValueError, DataUnavailableError, DataFormatError) as error:
         st.error(str(error))
         return False
@@ -166,12 +169,6 @@ def publish_model(job: TrainingJob, snapshot) -> None:
         copy_model(job.model), "Your model", job.data.class_names,
         description=model_description(st.session_state.training_dataset, snapshot.evaluation.accuracy),
         moments=snapshot.moments)
-    dataset_name = st.session_state.training_dataset
-    from_scratch = st.session_state.get("training_base", SCRATCH) == SCRATCH
-    stack = st.session_state.training_stack if from_scratch else None
-    link = link_params(stack, dataset_name, asdict(job.settings)) if from_scratch else None
-    record_outcome(outcome_of(job.model, snapshot, dataset_name, stack, DATASETS[dataset_name].image_shape,
-                              len(job.data.class_names), link))
 
 
 def offer_fine_tuning(job: TrainingJob, snapshot) -> None:

@@ -6,16 +6,15 @@ import streamlit as st
 
 from pages.parts.builder import sidebar_builder
 from pages.parts.common import SESSION_MODEL_KEY
-from pages.parts.lesson_progress import record_outcome
 from pages.parts.own_collect import IMAGES_KEY, collect
 from pages.parts.own_try import keep_the_work, try_it
 from pages.parts.reload import page_view
+from pages.parts.room_membership import poster
 from pages.parts.streamlit_private import route_through_app, session_connected_check
 from pages.parts.training_live import follow_training
 from pages.parts.training_results import show_results
 from playground.data.own_samples import BIAS_BACKGROUNDS
 from playground.jobs.starting import start_owned_job
-from playground.lessons.goals import outcome_of
 from playground.models.building import Classifier, copy_model
 from playground.models.own_networks import (
     FROM_SCRATCH,
@@ -111,7 +110,10 @@ def start_training(images, start: str, settings, stack) -> None:
         training = {"training_dataset": OWN_DATASET, "own_trained_start": start, "own_trained_stack": stack,
                     "own_trained_biased": biased(images)}
         kept = {"own_start": start, IMAGES_KEY: images, **training}
-        started = start_owned_job(model, data, settings, session_connected_check(), copy.copy(kept))
+        scratch = scratch_stack(start, len(images.class_names), stack) if start in FROM_SCRATCH else None
+        when_done = poster(OWN_DATASET, scratch, MODEL_SHAPE, len(images.class_names), None)
+        started = start_owned_job(model, data, settings, session_connected_check(), copy.copy(kept),
+                                  when_done)
     except REFUSALS as error:
         st.error(str(error))
         return
@@ -152,11 +154,6 @@ def publish(job, snapshot) -> Classifier:
             description=f"trained here on your images, {snapshot.evaluation.accuracy:.2%} held-out accuracy",
             moments=snapshot.moments, test_set=job.data)
         st.session_state.own_published = snapshot.evaluation
-        start = st.session_state.get("own_trained_start", "scratch")
-        stack = (scratch_stack(start, len(job.data.class_names), st.session_state.get("own_trained_stack"))
-                 if start in FROM_SCRATCH else None)
-        record_outcome(outcome_of(job.model, snapshot, OWN_DATASET, stack, MODEL_SHAPE,
-                                  len(job.data.class_names)))
     return st.session_state[SESSION_MODEL_KEY]
 
 

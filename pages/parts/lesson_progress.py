@@ -8,16 +8,25 @@ import streamlit as st
 
 from pages.parts.builder import SHARED_STACK, load_stack
 from pages.parts.page_list import PAGE_NAMES, PAGES
-from pages.parts.training_settings import apply_preset_setup
-from playground.lessons.goals import TrainingOutcome, goal_met, meeting_training, steps_done, training_goals
+from playground.lessons.goals import (
+    TrainingOutcome,
+    goal_met,
+    meeting_training,
+    outcome_of,
+    steps_done,
+    training_goals,
+)
 from playground.lessons.lesson import Lesson, Step
 from playground.lessons.library import shipped_lessons
+from playground.spec.datasets import DATASETS
 from playground.spec.links import open_link
+from playground.spec.own_images import MODEL_SHAPE, OWN_DATASET
 
 OUTCOMES_KEY = "lesson_outcomes"  # the session's finished trainings, newest last
 ACTIVE_KEY = "lesson_active"  # the Lesson the session follows
 PROGRESS_KEY = "lesson_progress"  # per lesson key: {"step": i, "answers": {i: choice}, "marked": {i}}
 UPLOADED_KEY = "lessons_uploaded"  # lessons this session uploaded, by key
+RECORDED_KEY = "lesson_recorded_evaluation"  # the last training result kept, so it is kept once
 MAX_OUTCOMES = 100
 PAGE_PATHS = {name: page.path for name, page in zip(PAGE_NAMES, PAGES, strict=True)}
 PAGE_TITLES = {name: page.title for name, page in zip(PAGE_NAMES, PAGES, strict=True)}
@@ -36,6 +45,40 @@ def record_outcome(outcome: TrainingOutcome | None) -> None:
     outcomes = st.session_state.setdefault(OUTCOMES_KEY, [])
     outcomes.append(outcome)
     del outcomes[:-MAX_OUTCOMES]
+
+
+def trained_stack_and_shape(num_classes: int) -> tuple[list[dict] | None, tuple]:
+    """The layers this session's training built from scratch (None on a trained base), and
+    the shape of its images, from what the page that started it kept."""
+    state = st.session_state
+    if state.get("training_dataset") == OWN_DATASET:
+        from playground.models.own_networks import FROM_SCRATCH, scratch_stack  # Keras: loaded already
+
+        start = state.get("own_trained_start", "scratch")
+        if start not in FROM_SCRATCH:
+            return None, MODEL_SHAPE
+        return scratch_stack(start, num_classes, state.get("own_trained_stack")), MODEL_SHAPE
+    from_scratch = state.get("training_base", "scratch") == "scratch"
+    shape = DATASETS[state["training_dataset"]].image_shape
+    return (state.get("training_stack") if from_scratch else None), shape
+
+
+def record_finished_training() -> None:
+    """Once this session's training has ended with a result, keep its outcome (whatever page is
+    open): the goals of the lesson in the sidebar see it in the same run."""
+    job = st.session_state.get("training_job")
+    if job is None or "training_dataset" not in st.session_state:
+        return
+    snapshot = job.snapshot()
+    if snapshot.active or snapshot.evaluation is None:
+        return
+    if st.session_state.get(RECORDED_KEY) is snapshot.evaluation:
+        return
+    st.session_state[RECORDED_KEY] = snapshot.evaluation
+    num_classes = len(job.data.class_names)
+    stack, shape = trained_stack_and_shape(num_classes)
+    record_outcome(outcome_of(job.model, snapshot, st.session_state["training_dataset"], stack, shape,
+                              num_classes))
 
 
 def outcomes() -> list[TrainingOutcome]:
@@ -85,15 +128,23 @@ def open_step_state(lesson: Lesson, index: int) -> None:
     progress(lesson)["step"] = index
     step = lesson.steps[index]
     if step.link:
-        stack, dataset, training = open_link(step.link)
-        load_stack(stack)
-        st.session_state.builder_preset = SHARED_STACK
-        apply_preset_setup({"dataset": dataset, "training": training})
-        st.session_state.transfer_base = "scratch"
+        open_network(step.link)
     if step.start:
         st.session_state.own_start = step.start
         st.session_state.pop("own_epochs", None)  # the start's own epochs, as choosing it would give
     st.session_state.lesson_switch_to = step.page
+
+
+def open_network(params: dict[str, str]) -> None:
+    """In a callback: the network and training of a share-link query (checked already) become
+    Build & Train's, built from scratch."""
+    from pages.parts.training_settings import apply_preset_setup  # Keras: not before a page needs it
+
+    stack, dataset, training = open_link(params)
+    load_stack(stack)
+    st.session_state.builder_preset = SHARED_STACK
+    apply_preset_setup({"dataset": dataset, "training": training})
+    st.session_state.transfer_base = "scratch"
 
 
 def switch_if_asked() -> None:

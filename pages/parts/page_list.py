@@ -20,6 +20,9 @@ PAGES = (
     PageInfo("pages/lessons.py", "Lessons", ":material/route:",
              "Follow a lesson: short steps that open the right page with a network ready, and goals the "
              "app checks by itself (an accuracy, a size, a question). Or upload your own lesson."),
+    PageInfo("pages/board.py", "Class board", ":material/leaderboard:",
+             "A teacher opens a room with a challenge; learners join with a nickname, and every training "
+             "they finish posts its result. The board ranks the room and updates by itself."),
     PageInfo("pages/draw.py", "Draw", ":material/draw:",
              "Draw a digit with your mouse or finger and watch a CNN classify it, stroke by stroke. "
              "See the 28×28 image the network actually receives."),

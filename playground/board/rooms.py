@@ -194,6 +194,14 @@ def join_room(store: Store, code: str, nickname: str) -> Seat:
     return Seat(room.code, nickname, seat_key)
 
 
+def find_seat(store: Store, code: str, key: str) -> Seat | None:
+    """The seat a key gives in a room (a reloaded tab's URL keeps it), or None."""
+    with store.session() as session:
+        learner = session.scalar(select(Learner).where(Learner.room_code == normalised_code(code),
+                                                       Learner.seat_hash == _hash(str(key))))
+        return Seat(learner.room_code, learner.nickname, key) if learner is not None else None
+
+
 def post_result(store: Store, seat: Seat, outcome: TrainingOutcome) -> bool:
     """Post a finished training's result to the seat's room; whether it meets the challenge.
     RoomRefused if the seat is not this room's, the room has closed or ended, the training is

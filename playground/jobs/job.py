@@ -12,6 +12,7 @@ job whose page has gone (a closed or reloaded tab) stops by itself within second
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
@@ -41,6 +42,8 @@ EPOCH_TOLERANCE = 1e-9  # a batch point at an epoch's end sits at epoch + batche
 
 limit_malloc_arenas()  # before the first training thread (see playground.jobs.process_memory)
 
+logger = logging.getLogger(__name__)
+
 
 class TrainingJob:
     """One session's training run: start, stop, continue, and read its snapshot.
@@ -68,6 +71,9 @@ class TrainingJob:
         self._queue: TrainingQueue | None = None
         self.process_link = ProcessLink()  # the training process lent to this job while it trains
         self._batches_before = 0  # batches trained in earlier starts
+        # Called on the job's thread as each run ends (a Continue is a run too), with the job:
+        # what must happen even when no page is open to see it (a result posted to a board).
+        self.when_done: list[Callable[[TrainingJob], None]] = []
         (self.train_pixels, self.y_train,
          self.validation_pixels, self.y_validation) = split(data, self.settings)
         self.batches_per_epoch = batches_per_epoch(len(self.train_pixels), self.settings.batch_size)
@@ -220,6 +226,14 @@ class TrainingJob:
             if has_slot:
                 self._queue.done(self)
                 collect_and_release()
+            self._tell_done()
+
+    def _tell_done(self) -> None:
+        for callback in list(self.when_done):
+            try:
+                callback(self)
+            except Exception:  # noqa: BLE001 - one listener's failure must not touch the training
+                logger.exception("A listener of a finished training failed")
 
     def _train_here(self) -> None:
         def should_stop() -> str | None:

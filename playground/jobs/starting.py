@@ -23,10 +23,14 @@ class StartedJob:
 
 
 def start_owned_job(model: keras.Model, data: Dataset, settings: TrainingSettings,
-                    owner_connected: Callable[[], bool], keepsake: Any) -> StartedJob:
-    """Start training `model`; `keepsake` is what a reloaded tab needs to show the job again.
-    ValueError if the settings cannot work on `data`, or the server's slot setting is bad."""
+                    owner_connected: Callable[[], bool], keepsake: Any,
+                    when_done: Callable[[TrainingJob], None] | None = None) -> StartedJob:
+    """Start training `model`; `keepsake` is what a reloaded tab needs to show the job again;
+    `when_done` is called as each of its runs ends (TrainingJob.when_done). ValueError if the
+    settings cannot work on `data`, or the server's slot setting is bad."""
     job = TrainingJob(model, data, settings)
+    if when_done is not None:
+        job.when_done.append(when_done)
     owner = SessionToken()
     job.belong_to(owner, owner_connected)
     ticket = server_tickets().issue(job, keepsake)
