@@ -3,6 +3,9 @@ finish posts its result; the board ranks the room by the challenge and updates b
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
+import pandas
 import streamlit as st
 
 from pages.parts.lesson_progress import lessons_on_server, open_network
@@ -107,28 +110,26 @@ def show_board(view: BoardView, teacher: bool) -> None:
         st.info("No results yet: they appear here as trainings end.")
         return
     rows = [{"rank": rank, "nickname": entry.nickname, "test accuracy": f"{entry.accuracy:.2%}",
-             "parameters": entry.parameters, "multiply-adds": entry.multiply_adds,
-             "seconds": round(entry.training_seconds, 1), "challenge": "met" if entry.goal_met else "not met",
-             **({"hidden": entry.hidden} if teacher else {})}
+             "parameters": f"{entry.parameters:,}",
+             "multiply-adds": "" if entry.multiply_adds is None else f"{entry.multiply_adds:,}",
+             "seconds": f"{entry.training_seconds:.1f}", "challenge": "met" if entry.goal_met else "not met",
+             **({"hidden": "hidden" if entry.hidden else ""} if teacher else {})}
             for rank, entry in enumerate(view.entries, start=1)]
-    chosen = st.dataframe(rows, hide_index=True, key=f"board_table_{view.version}",
-                          on_select="rerun" if teacher else "ignore", selection_mode="single-row")
+    st.table(pandas.DataFrame(rows).set_index("rank"))  # plain text cells: nicknames are shown as typed
     st.plotly_chart(board_figure(view.entries), key="board_chart", config={"displayModeBar": False})
     if teacher:
-        entry_controls(view, chosen.selection.rows if chosen else [])
+        entry_controls(view)
 
 
-def entry_controls(view: BoardView, selected: list[int]) -> None:
-    if not selected:
-        st.caption("Select a row to open its network in your session, or to hide it.")
-        return
-    entry, keys = view.entries[selected[0]], teacher_keys()
+def entry_controls(view: BoardView) -> None:
+    by_id = {entry.id: (rank, entry) for rank, entry in enumerate(view.entries, start=1)}
+    chosen = st.selectbox("A result, to open its network in your session or to hide it", list(by_id),
+                          format_func=lambda id_: f"{by_id[id_][0]}. {by_id[id_][1].nickname} · "
+                                                  f"{by_id[id_][1].accuracy:.2%}", key="board_entry")
+    entry, keys = by_id[chosen][1], teacher_keys()
     open_column, hide_column = st.columns(2)
     if entry.link:
-        from urllib.parse import parse_qsl
-
-        if open_column.button(f"Open {literal(entry.nickname)}'s network on Build & Train",
-                              icon=":material/open_in_new:",
+        if open_column.button("Open its network on Build & Train", icon=":material/open_in_new:",
                               on_click=open_network, args=(dict(parse_qsl(entry.link)),)):
             st.switch_page("pages/build_train.py")
     else:

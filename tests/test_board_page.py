@@ -89,9 +89,9 @@ def test_a_learners_training_posts_its_result_and_the_teacher_sees_it(database):
         time.sleep(0.1)  # posted on the training's thread as it ended
     assert learner.session_state["room_last_post"]["ok"], learner.session_state["room_last_post"]
     teacher.run()
-    table = teacher.dataframe[0].value
+    table = teacher.table[0].value
     assert list(table["nickname"]) == ["<b>Ada</b>"] and list(table["challenge"]) == ["met"]
-    assert float(table["test accuracy"][0].rstrip("%")) >= 50
+    assert float(table["test accuracy"].iloc[0].rstrip("%")) >= 50
 
 
 def test_a_wrong_code_or_a_taken_nickname_is_refused_in_a_line(database):
