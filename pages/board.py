@@ -115,7 +115,7 @@ def show_board(view: BoardView, teacher: bool) -> None:
              "seconds": f"{entry.training_seconds:.1f}", "challenge": "met" if entry.goal_met else "not met",
              **({"hidden": "hidden" if entry.hidden else ""} if teacher else {})}
             for rank, entry in enumerate(view.entries, start=1)]
-    st.table(pandas.DataFrame(rows).set_index("rank"))  # plain text cells: nicknames are shown as typed
+    st.table(pandas.DataFrame(rows))  # plain text cells: nicknames are shown as typed
     st.plotly_chart(board_figure(view.entries), key="board_chart", config={"displayModeBar": False})
     if teacher:
         entry_controls(view)

@@ -191,3 +191,25 @@ def quick_pool(monkeypatch):
     monkeypatch.setattr(worker_pool, "_processes", pool)
     yield pool
     pool.end_all_idle()
+
+
+POSTGRES_VARIABLE = "PLAYGROUND_TEST_POSTGRES_URL"  # .ci/postgres starts one and sets it
+
+
+def postgres_url() -> str:
+    """A PostgreSQL database URL whose tables go in a schema of their own, new for each call,
+    so tests never see each other's rooms."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    url = os.environ.get(POSTGRES_VARIABLE)
+    if not url:
+        skip_unless_ci(f"No PostgreSQL for the board's tests: set {POSTGRES_VARIABLE} (.ci/postgres "
+                       "starts one).")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    engine.dispose()
+    return url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"

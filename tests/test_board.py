@@ -4,15 +4,13 @@ codes, hostile nicknames, limits, a database that is down)."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from datetime import timedelta
 
 import pytest
-from conftest import skip_unless_ci
+from conftest import postgres_url
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text, update
+from sqlalchemy import update
 
 from playground.board import rooms
 from playground.board.rooms import (
@@ -32,7 +30,6 @@ from playground.board.rooms import (
 from playground.board.store import BoardUnavailable, Room, Store
 from playground.lessons.goals import TrainingOutcome
 
-POSTGRES_VARIABLE = "PLAYGROUND_TEST_POSTGRES_URL"
 CHALLENGE = "parameters <= 20000; accuracy >= 0.97"
 
 
@@ -42,17 +39,7 @@ def outcome(accuracy=0.98, parameters=10_000, dataset="mnist") -> TrainingOutcom
 
 
 def postgres_store() -> Store:
-    url = os.environ.get(POSTGRES_VARIABLE)
-    if not url:
-        skip_unless_ci(f"No PostgreSQL for the board's tests: set {POSTGRES_VARIABLE} (.ci/postgres "
-                       "starts one).")
-    # A schema of its own per test run, so runs never see each other's rooms.
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    store = Store(url)
-    with store.engine.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    store.engine.dispose()
-    return Store(url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}")
+    return Store(postgres_url())
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

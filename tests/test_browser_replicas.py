@@ -1,4 +1,5 @@
-"""Real-browser test of deploy/: two replicas behind nginx keep each browser on its replica."""
+"""Real-browser test of deploy/: two replicas behind nginx keep each browser on its replica, and
+share one class board through PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from pathlib import Path
 
 import pytest
 from browser import fill_number, free_port, open_page, wait_until_healthy
-from conftest import ROOT, skip_unless_ci
+from conftest import ROOT, postgres_url, skip_unless_ci
+from test_browser_board import join_and_train, open_room
+
+from playground.board.store import DATABASE_URL_VARIABLE
 
 sys.path.insert(0, str(ROOT / "deploy"))
 from replicas import nginx_config, start_nginx, start_replica  # noqa: E402
@@ -22,7 +26,10 @@ BROWSERS = 4
 def through_nginx():
     if shutil.which("nginx") is None:
         skip_unless_ci("nginx is not installed (apt-get install nginx).")
-    with tempfile.TemporaryDirectory() as name, open(Path(name) / "streamlit.log", "w+") as log:
+    database = postgres_url()  # every replica's board in one PostgreSQL database, as deployed
+    with (tempfile.TemporaryDirectory() as name, open(Path(name) / "streamlit.log", "w+") as log,
+          pytest.MonkeyPatch.context() as environment):
+        environment.setenv(DATABASE_URL_VARIABLE, database)
         folder, ports = Path(name), [free_port(), free_port()]
         replicas = [start_replica(port, (), log) for port in ports]
         listen = free_port()
@@ -31,7 +38,8 @@ def through_nginx():
             for port, process in zip(ports, replicas, strict=True):
                 wait_until_healthy(f"http://127.0.0.1:{port}", process, log)
             wait_until_healthy(f"http://127.0.0.1:{listen}", nginx, log)
-            yield f"http://127.0.0.1:{listen}", folder / "access.log"
+            direct = [f"http://127.0.0.1:{port}" for port in ports]
+            yield f"http://127.0.0.1:{listen}", folder / "access.log", direct
         finally:
             for process in [nginx, *replicas]:
                 process.terminate()
@@ -39,7 +47,7 @@ def through_nginx():
 
 
 def test_each_browser_stays_on_one_replica_and_keeps_its_session(browser, through_nginx):
-    url, access_log = through_nginx
+    url, access_log, _ = through_nginx
     contexts = []
     for index in range(BROWSERS):
         page = open_page(browser, f"{url}/build_train", timeout_ms=60_000)
@@ -65,3 +73,16 @@ def test_each_browser_stays_on_one_replica_and_keeps_its_session(browser, throug
             replicas_of.setdefault(key, set()).add(upstream)
     assert len(replicas_of) >= BROWSERS
     assert all(len(upstreams) == 1 for upstreams in replicas_of.values()), replicas_of
+
+
+def test_two_replicas_show_one_board(browser, through_nginx):
+    """The teacher's browser on one replica, a learner's on the other: the learner's result,
+    posted on its replica, reaches the teacher's board on the other."""
+    _, _, (first, second) = through_nginx
+    teacher = open_page(browser, f"{first}/board", timeout_ms=60_000)
+    code = open_room(teacher)
+    learner = open_page(browser, f"{second}/board", timeout_ms=60_000)
+    join_and_train(learner, code, "Ada", "Blog: Dense-only baseline")
+    learner.get_by_text("Test accuracy").first.wait_for(timeout=180_000)
+    teacher.get_by_test_id("stTable").get_by_text("Ada").wait_for(timeout=30_000)
+    assert "1 learners joined · 1 results" in teacher.get_by_text("learners joined").inner_text()

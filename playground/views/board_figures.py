@@ -23,7 +23,8 @@ def board_figure(entries, height: int = 360) -> go.Figure:
             mode="markers", name=name, marker=dict(size=11, color=colour, line=dict(width=1, color="white")),
             text=[html.escape(entry.nickname) for entry in chosen],
             hovertemplate="%{text}<br>%{y:.2f} % test accuracy<br>%{x:,} parameters<extra></extra>"))
-    figure.update_layout(height=height, margin=margin(top=10, bottom=40),
-                         legend=dict(orientation="h", y=1.08), xaxis=dict(type="log", title="parameters"),
+    figure.update_layout(height=height, margin=margin(top=40, bottom=40), showlegend=True,
+                         legend=dict(orientation="h", y=1.12),
+                         xaxis=dict(type="log", dtick=1, title="parameters (each line ten times the last)"),
                          yaxis=dict(title="test accuracy (%)"))
     return figure
