@@ -25,6 +25,10 @@ clicking on Inspect (the "Which pixels mattered?" toggle, which reruns the page)
 With --own-images N, a last round: N learners each upload a full set of their own pictures
 (a zip of MAX_IMAGES photos) on Your images, then all train on them, in turn; it prints the
 server's memory holding the sets, its peak, and its memory once they closed.
+With --room N, a class board: the server CPU of the teacher's board open (idle, and with a
+result arriving every 2 s), then N learners who join the room and train in turn, and how soon
+after each training's end the teacher's board shows its result. Targets: the board's updates
+≤ 5 % of a core; every result on the board ≤ 3 s after its training's end.
 With --replicas 2 or more, the learners go through nginx (deploy/replicas.py) and it also
 prints how many sessions each replica served, and whether any session changed replica.
 
@@ -77,6 +81,8 @@ from benchmarks.own_images_round import (  # noqa: E402
     own_images_round,
 )
 from benchmarks.processes import MemoryWatch, server_cpu_seconds  # noqa: E402
+from benchmarks.room_round import board_cost, board_delays  # noqa: E402
+from playground.board.store import DATABASE_URL_VARIABLE, Store  # noqa: E402
 from playground.spec.own_images import MAX_IMAGES  # noqa: E402
 
 TRIVIAL_CLICKS = 5
@@ -192,6 +198,24 @@ def report_own_images_round(browser, url: str, learners: int, memory: MemoryWatc
     print(f"    once these sessions closed: {after:,.0f} MB; against own-images warm {change(after, warm)}")
 
 
+def report_room(browser, url: str, learners: int, pids: list[int]) -> None:
+    store = Store(os.environ[DATABASE_URL_VARIABLE])
+    cost = board_cost(browser, url, pids, store, learners)
+    print(f"class board, server CPU as a share of one core: nothing open {cost['baseline']:.1%}; the "
+          f"teacher's board open and idle {cost['idle']:.1%} (+{cost['idle'] - cost['baseline']:.1%}); "
+          f"with a result arriving every 2 s ({cost['posts']} results, {cost['shown']} on the board) "
+          f"{cost['posting']:.1%} (+{cost['posting'] - cost['baseline']:.1%})")
+    room = board_delays(browser, url, learners, store)
+    delays = room["delays"]
+    if delays:
+        print(f"class board, {learners} learners training the default in turn: {room['posted']} results "
+              f"posted, {room['shown']} shown; from a training's end to the teacher's board showing it: "
+              f"median {statistics.median(delays):.2f} s, max {max(delays):.2f} s")
+    else:
+        print(f"class board: no result reached the board ({room['posted']} posted)")
+    store.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -199,9 +223,12 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, default=1)
     parser.add_argument("--own-images", type=int, default=0, metavar="LEARNERS",
                         help="then a round of learners who each hold a full set of their own pictures")
+    parser.add_argument("--room", type=int, default=0, metavar="LEARNERS",
+                        help="then a class board: its cost to the server, and LEARNERS posting to it")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as name, sync_playwright() as playwright:
         folder = Path(name)
+        os.environ.setdefault(DATABASE_URL_VARIABLE, f"sqlite:///{folder / 'board.sqlite'}")
         os.environ["PLAYGROUND_RESNET50_WEIGHTS"] = str(seeded_resnet50_weights(folder))
         browser = launch_chromium(playwright)
         with servers(arguments.replicas, folder) as (url, pids, access_log):
@@ -250,7 +277,9 @@ def main() -> None:
                       f"against the first round {after - after_first:+,.0f} MB")
             if arguments.own_images:
                 report_own_images_round(browser, url, arguments.own_images, memory, folder)
-            print(f"trainings in all: {sum(arguments.learners) + arguments.own_images}")
+            if arguments.room:
+                report_room(browser, url, arguments.room, pids)
+            print(f"trainings in all: {sum(arguments.learners) + arguments.own_images + arguments.room}")
             print(f"trivial click at the end: {trivial_click_cpu(browser, url, pids):.3f} s of server CPU")
             print(f"a lone training at the end: {lone_training(browser, url):.1f} s "
                   f"(at the start: {lone_at_start:.1f} s)")
