@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT
 
 LIBRARY = ROOT / "playground"
-LAYERS = ("spec", "data", "models", "training", "jobs", "explain", "views")
+LAYERS = ("spec", "data", "lessons", "models", "training", "jobs", "board", "explain", "views")
 MAX_SOURCE_LINES = 300
 
 
@@ -36,6 +36,8 @@ def test_the_library_keeps_its_contracts():
     ("spec/layers.py", "from playground.views import figures", "layers import only downward"),
     ("models/building.py", "from playground.explain import inspection", "layers import only downward"),
     ("jobs/job.py", "from playground.explain import saliency", "layers import only downward"),  # siblings
+    ("lessons/goals.py", "from playground.board import rooms", "layers import only downward"),
+    ("board/rooms.py", "from playground.jobs import job", "layers import only downward"),  # siblings
     ("views/text.py", "import streamlit", "never imports Streamlit"),
     ("spec/costs.py", "import keras", "imports no Keras or TensorFlow"),
 ])

@@ -71,8 +71,7 @@ class TrainingJob:
         self._queue: TrainingQueue | None = None
         self.process_link = ProcessLink()  # the training process lent to this job while it trains
         self._batches_before = 0  # batches trained in earlier starts
-        # Called on the job's thread as each run ends (a Continue is a run too), with the job:
-        # what must happen even when no page is open to see it (a result posted to a board).
+        # Called on the job's thread as each run ends, with no page needed (a result posted to a board).
         self.when_done: list[Callable[[TrainingJob], None]] = []
         (self.train_pixels, self.y_train,
          self.validation_pixels, self.y_validation) = split(data, self.settings)
