@@ -2,12 +2,16 @@
 reference network (`reference:`, else the network it opens, else the Your images start it
 picks, on the sample set) trained as the server trains, and its goals checked.
 
-    PLAYGROUND_DATA_DIR=../shared/data python benchmarks/lessons.py [--lesson 02-why-pooling]
+    PLAYGROUND_DATA_DIR=../shared/data python benchmarks/lessons.py [--lesson 02-why-pooling] [--no-browser]
 
 Prints, beside the machine's pace, per step: the measures that the goals read, and whether
 every goal is met. Exits 1 if any is not. The tests check the goals that need no training
 (parameters, multiply-adds, layer types) and that the references train; the accuracy and
 time goals need the real data sets, so they are met here.
+
+Then, in Chromium: a lesson's step button pressed on the Lessons page → Build & Train showing
+the step's network (its layers and parameters in the sidebar), for steps 1 and 2 of "Why
+pooling" in turn. Target: at most 1 s.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
 from own_images import machine_pace  # noqa: E402
 
@@ -57,10 +61,40 @@ def train_reference(step):
     return outcome_of(job.model, job.snapshot(), data.name, stack, shape, len(data.class_names))
 
 
+OPEN_REPEATS = 6
+STEP_NETWORKS = ("9 layers · 111,610 parameters", "7 layers · 1,991,674 parameters")  # Why pooling, 1 and 2
+
+
+def step_opening_seconds() -> list[float]:
+    """Seconds from a step's button to its network shown on Build & Train."""
+    import time
+
+    from browser import launch_chromium, open_page, streamlit_server
+    from playwright.sync_api import sync_playwright
+
+    seconds = []
+    with streamlit_server(ROOT) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = open_page(browser, f"{url}/lessons", timeout_ms=120_000)
+        for repeat in range(OPEN_REPEATS):
+            step = repeat % 2
+            page.get_by_test_id("stSidebarNav").get_by_role("link", name="Lessons").click()
+            page.get_by_text("Why pooling (").first.click()
+            button = page.get_by_role("button", name="Open it with its network").nth(step)
+            button.wait_for()
+            started = time.perf_counter()
+            button.click()
+            page.get_by_text(STEP_NETWORKS[step]).wait_for()
+            seconds.append(time.perf_counter() - started)
+        browser.close()
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lesson", help="only this lesson (its file name without .md)")
+    parser.add_argument("--no-browser", action="store_true", help="leave out the step-opening time")
     arguments = parser.parse_args()
     print(f"machine's pace at the start: {machine_pace():.2f} s for the fixed workload", flush=True)
     lessons, problems = shipped_lessons(PAGE_NAMES)
@@ -81,6 +115,10 @@ def main() -> None:
             print(f"{lesson.key}, step {number} ({step.title}): {outcome.dataset}, accuracy "
                   f"{outcome.accuracy:.2%}, {outcome.parameters:,} parameters, "
                   f"{outcome.training_seconds:.1f} s of training → {verdict}", flush=True)
+    if not arguments.no_browser:
+        seconds = step_opening_seconds()
+        print(f"a step's button → its network on Build & Train (n={len(seconds)}): "
+              f"{', '.join(f'{value:.2f}' for value in seconds)} s; the first opens Build & Train's modules")
     print(f"machine's pace at the end: {machine_pace():.2f} s for the fixed workload")
     sys.exit(1 if missed else 0)
 

@@ -10,13 +10,14 @@ import pytest
 from conftest import postgres_url
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from playground.board import rooms
 from playground.board.rooms import (
     RoomRefused,
     Seat,
     board,
+    check_challenge,
     clean_nickname,
     clear_room,
     close_room,
@@ -29,6 +30,7 @@ from playground.board.rooms import (
 )
 from playground.board.store import BoardUnavailable, Room, Store
 from playground.lessons.goals import TrainingOutcome
+from playground.lessons.lesson import GOAL_KINDS
 
 CHALLENGE = "parameters <= 20000; accuracy >= 0.97"
 
@@ -174,13 +176,38 @@ def test_a_challenge_is_read_as_a_lessons_goals_are(store):
 
 def test_a_database_that_is_down_says_so_in_a_line(tmp_path):
     down = Store("postgresql+psycopg://nobody@127.0.0.1:9/none")  # nothing listens on port 9
-    with pytest.raises(BoardUnavailable, match="not answering") as caught:
+    with pytest.raises(BoardUnavailable, match="cannot be used now") as caught:
         open_room(down, "Room", "mnist", "")
     assert "\n" not in str(caught.value)
     not_a_folder = tmp_path / "notes.txt"
     not_a_folder.write_text("a file where the database's folder should be")
     with pytest.raises(BoardUnavailable):
         open_room(Store(f"sqlite:///{not_a_folder / 'board.sqlite'}"), "Room", "mnist", "")
+
+
+def test_a_database_that_is_full_says_so_and_keeps_what_it_had(tmp_path, monkeypatch):
+    monkeypatch.setattr(rooms, "MAX_ENTRIES_PER_LEARNER", 10_000)
+    store = Store(f"sqlite:///{tmp_path / 'board.sqlite'}")
+    small = "PRAGMA max_page_count=12"  # SQLite's own limit: the file is full at 12 pages
+    event.listen(store.engine, "connect", lambda connection, _: connection.execute(small))
+    keys = open_room(store, "Room", "mnist", "")
+    seat = join_room(store, keys.code, "Ada")
+    with pytest.raises(BoardUnavailable, match="full") as caught:
+        for _ in range(10_000):
+            post_result(store, seat, outcome())
+    assert "\n" not in str(caught.value)
+    assert len(board(store, keys.code).entries) > 0  # what was posted before stays readable
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_any_challenge_reads_as_goals_or_is_refused_in_a_line(typed):
+    try:
+        goals = check_challenge("mnist", typed)
+    except RoomRefused as error:
+        assert "\n" not in str(error)
+    else:
+        assert all(goal.kind in GOAL_KINDS for goal in goals)
 
 
 @settings(max_examples=200, deadline=None)

@@ -130,7 +130,7 @@ class Store:
             with Session(self.engine, expire_on_commit=False) as session, session.begin():
                 yield session
         except SQLAlchemyError as error:
-            raise BoardUnavailable(f"The class board's database is not answering ({_short(error)}). Results "
+            raise BoardUnavailable(f"The class board's database cannot be used now ({_short(error)}). Results "
                                    "are not posted for now; training goes on, and the board comes back when "
                                    "the database does.") from None
 
