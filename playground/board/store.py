@@ -130,9 +130,9 @@ class Store:
             with Session(self.engine, expire_on_commit=False) as session, session.begin():
                 yield session
         except SQLAlchemyError as error:
-            raise BoardUnavailable(f"The class board's database cannot be used now ({_short(error)}). Results "
-                                   "are not posted for now; training goes on, and the board comes back when "
-                                   "the database does.") from None
+            raise BoardUnavailable(f"The class board's database cannot be used now ({_short(error)}). "
+                                   "Results are not posted for now; training goes on, and the board comes "
+                                   "back when the database does.") from None
 
     def _make_tables(self) -> None:
         with self._lock:
