@@ -35,8 +35,10 @@ keep_seat_in_url()
 page = st.navigation(PAGES)
 switch_if_asked()  # a lesson step's button, pressed on another page: go to the step's page
 note_page_view(page.url_path)
-lesson_box = st.sidebar.container()  # filled after the page: a training it just finished counts
-page.run()
-record_finished_training()
-if page.url_path != "lessons":
+lesson_box = st.sidebar.empty()  # the lesson's current step, beside every page but Lessons
+show_lesson = page.url_path != "lessons"
+if show_lesson:
     sidebar_panel(lesson_box)
+page.run()
+if record_finished_training() and show_lesson:
+    sidebar_panel(lesson_box, again=True)  # a training this run saw end may have met a goal

@@ -70,6 +70,7 @@ def test_a_teacher_opens_a_room_and_gets_the_code_and_a_secret_link(database):
     assert "No results yet" in teacher.info[0].value
 
 
+@pytest.mark.slow
 def test_a_learners_training_posts_its_result_and_the_teacher_sees_it(database):
     teacher = open_a_room()
     code = teacher.session_state["room_teacher"].code

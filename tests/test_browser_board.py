@@ -57,7 +57,8 @@ def test_two_learners_post_the_board_ranks_them_and_the_teacher_opens_an_entry(b
         join_and_train(ada, code, "Ada", None)
         join_and_train(bob, code, "Bob", "Blog: Dense-only baseline")
         for learner in (ada, bob):
-            learner.get_by_text("Test accuracy").first.wait_for(timeout=TRAINING_TIMEOUT_MS)
+            result = learner.get_by_test_id("stMetricLabel").filter(has_text="Test accuracy")
+            result.wait_for(timeout=TRAINING_TIMEOUT_MS)
         board = teacher.get_by_test_id("stTable")
         board.get_by_text("Bob").wait_for(timeout=30_000)  # the board redraws by itself
         board.get_by_text("Ada").wait_for(timeout=30_000)

@@ -83,6 +83,6 @@ def test_two_replicas_show_one_board(browser, through_nginx):
     code = open_room(teacher)
     learner = open_page(browser, f"{second}/board", timeout_ms=60_000)
     join_and_train(learner, code, "Ada", "Blog: Dense-only baseline")
-    learner.get_by_text("Test accuracy").first.wait_for(timeout=180_000)
+    learner.get_by_test_id("stMetricLabel").filter(has_text="Test accuracy").wait_for(timeout=180_000)
     teacher.get_by_test_id("stTable").get_by_text("Ada").wait_for(timeout=30_000)
     assert "1 learners joined · 1 results" in teacher.get_by_text("learners joined").inner_text()

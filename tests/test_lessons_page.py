@@ -109,6 +109,7 @@ def test_a_broken_upload_lists_its_mistakes_by_line_and_the_page_keeps_working(p
     assert lesson_radio(page).options[-1].startswith("A quick one (0/2 done")
 
 
+@pytest.mark.slow
 def test_a_goal_shows_as_met_once_the_training_that_meets_it_ends(page):
     page.file_uploader(key="lesson_upload").upload("quick.md", QUICK_LESSON.encode()).run()
     assert page.header[0].value == "A quick one"

@@ -63,22 +63,23 @@ def trained_stack_and_shape(num_classes: int) -> tuple[list[dict] | None, tuple]
     return (state.get("training_stack") if from_scratch else None), shape
 
 
-def record_finished_training() -> None:
+def record_finished_training() -> bool:
     """Once this session's training has ended with a result, keep its outcome (whatever page is
     open): the goals of the lesson in the sidebar see it in the same run."""
     job = st.session_state.get("training_job")
     if job is None or "training_dataset" not in st.session_state:
-        return
+        return False
     snapshot = job.snapshot()
     if snapshot.active or snapshot.evaluation is None:
-        return
+        return False
     if st.session_state.get(RECORDED_KEY) is snapshot.evaluation:
-        return
+        return False
     st.session_state[RECORDED_KEY] = snapshot.evaluation
     num_classes = len(job.data.class_names)
     stack, shape = trained_stack_and_shape(num_classes)
     record_outcome(outcome_of(job.model, snapshot, st.session_state["training_dataset"], stack, shape,
                               num_classes))
+    return True
 
 
 def outcomes() -> list[TrainingOutcome]:
@@ -154,8 +155,9 @@ def switch_if_asked() -> None:
         st.switch_page(PAGE_PATHS[page])
 
 
-def sidebar_panel(box) -> None:
-    """The current step of the lesson this session follows, in `box` (a sidebar container)."""
+def sidebar_panel(box, again: bool = False) -> None:
+    """The current step of the lesson this session follows, in `box` (a sidebar st.empty);
+    `again`: drawn a second time in this run, over the first (its buttons need other keys)."""
     lesson = active_lesson()
     if lesson is None:
         return
@@ -168,13 +170,17 @@ def sidebar_panel(box) -> None:
         st.markdown(f"{mark} **Step {index + 1}. {step.title}**")
         for line in goal_lines(step):
             st.markdown(line)
+        if step.text:
+            with st.expander("What to do"):
+                st.markdown(step.text)
         if step.question is not None:
             st.caption("A question waits on the Lessons page." if not flags[index] else "Question answered.")
         back, forward = st.columns(2)
-        back.button("Back", icon=":material/arrow_back:", key="lesson_panel_back", disabled=index == 0,
-                    on_click=open_step_state, args=(lesson, index - 1), width="stretch")
-        forward.button("Next", icon=":material/arrow_forward:", key="lesson_panel_next",
+        suffix = "_again" if again else ""
+        back.button("Back", icon=":material/arrow_back:", key=f"lesson_panel_back{suffix}",
+                    disabled=index == 0, on_click=open_step_state, args=(lesson, index - 1), width="stretch")
+        forward.button("Next", icon=":material/arrow_forward:", key=f"lesson_panel_next{suffix}",
                        disabled=index == len(lesson.steps) - 1, on_click=open_step_state,
                        args=(lesson, index + 1), width="stretch")
-        st.page_link("pages/lessons.py", label="The whole lesson", icon=":material/school:")
+        st.page_link("pages/lessons.py", label="The whole lesson", icon=":material/route:")
     switch_if_asked()
