@@ -14,7 +14,6 @@ from pages.parts.lesson_progress import (
     lessons_on_server,
     open_step_state,
     progress,
-    switch_if_asked,
 )
 from pages.parts.page_list import PAGE_NAMES
 from pages.parts.streamlit_private import route_through_app
@@ -124,7 +123,6 @@ def show_step(lesson: Lesson, index: int, step: Step, done: bool) -> None:
 
 def main() -> None:
     route_through_app()
-    switch_if_asked()
     st.title("Lessons")
     st.markdown(INTRODUCTION)
     lessons, problems = lessons_on_server()

@@ -183,4 +183,3 @@ def sidebar_panel(box, again: bool = False) -> None:
                        disabled=index == len(lesson.steps) - 1, on_click=open_step_state,
                        args=(lesson, index + 1), width="stretch")
         st.page_link("pages/lessons.py", label="The whole lesson", icon=":material/route:")
-    switch_if_asked()
