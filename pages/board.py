@@ -208,6 +208,8 @@ def main() -> None:
             open_room_form()
         st.caption(f"Rooms last {ROOM_HOURS} hours.")
         return
+    if keys is not None and st.query_params.get(TEACHER_PARAMETER) != keys.teacher_key:
+        st.query_params.update({ROOM_PARAMETER: keys.code, TEACHER_PARAMETER: keys.teacher_key})  # a reload
     code = keys.code if keys else held.code
     try:
         view = board(board_store(), code, keys.teacher_key if keys else None)

@@ -38,13 +38,18 @@ from playground.spec.own_images import (
 
 HELD_OUT_FOLDER, TRAINING_FOLDER = "held_out", "train"  # in the zip a learner downloads
 
-# Every picture is decoded on this one thread, whichever session sends it. glibc gives each
-# thread that allocates a malloc arena of its own, and Streamlit runs every rerun on a new
-# thread: decoded on those, a class's pictures left a few hundred MB scattered over a dozen
-# arenas after the sessions closed, which no trim could hand back. In one arena, the trim
-# after a session closes (playground.jobs.process_memory) hands it all back
+# Every set's pictures are read, decoded and turned into arrays on this one thread, whichever
+# session sends them. glibc gives each thread that allocates a malloc arena of its own, and
+# Streamlit runs every rerun on a new thread: done on those, a class's pictures left hundreds
+# of MB scattered over a dozen arenas after the sessions closed, which no trim could hand back.
+# In one arena, the trim after a session closes (playground.jobs.process_memory) can
 # (benchmarks/classroom.py --own-images).
 _DECODER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="picture-decoder")
+
+
+def on_decoder_thread(function, *arguments):
+    """`function(*arguments)` run on the decoder thread; its result, or its exception raised here."""
+    return _DECODER.submit(function, *arguments).result()
 @dataclass(frozen=True)
 class OwnImage:
     pixels: np.ndarray  # uint8, STORED_SIDE × STORED_SIDE × 3
@@ -139,13 +144,16 @@ class ImageSet:
 
     def add_files(self, name: str, files) -> Added:
         """Pictures from (bytes, file name) pairs into class `name`; a note for each one refused."""
+        return on_decoder_thread(self._add_files, name, files)
+
+    def _add_files(self, name: str, files) -> Added:
         added = Added()
         for raw, file_name in files:
             if self.room <= 0:
                 added.notes.append(full_note(file_name))
                 break
             try:
-                pixels = _DECODER.submit(decoded, raw, file_name).result()
+                pixels = decoded(raw, file_name)
             except ImageError as error:
                 added.notes.append(str(error))
                 continue
@@ -155,6 +163,9 @@ class ImageSet:
     def add_zip(self, raw: bytes, zip_name: str) -> Added:
         """A zip's class folders: each folder's pictures into the class of its name, made if new.
         ArchiveRefused if the zip cannot be read at all."""
+        return on_decoder_thread(self._add_zip, raw, zip_name)
+
+    def _add_zip(self, raw: bytes, zip_name: str) -> Added:
         contents = read_class_folders(raw, zip_name)
         added = Added(notes=list(contents.notes))
         for picture in contents.pictures:
@@ -163,7 +174,7 @@ class ImageSet:
             except OwnImagesRefused as error:
                 added.notes.append(f"{picture.file_name}: skipped. {error}")
                 continue
-            result = self.add_files(name, [(picture.raw, picture.file_name)])
+            result = self._add_files(name, [(picture.raw, picture.file_name)])
             added.count += result.count
             added.notes += result.notes
             if self.room <= 0:
@@ -224,6 +235,9 @@ class ImageSet:
     def dataset(self, seed: int = 0) -> Dataset:
         """The set as a Dataset at MODEL_SHAPE: training bytes, held-out floats (the "test" set).
         OwnImagesRefused if a class has too few images to train."""
+        return on_decoder_thread(self._dataset, seed)
+
+    def _dataset(self, seed: int) -> Dataset:
         self.check_trainable()
         training, held_out = self.split(seed)
 
@@ -239,6 +253,9 @@ class ImageSet:
     def zip_bytes(self, seed: int = 0) -> bytes:
         """The set as a zip: train/<class>/… and held_out/<class>/… PNGs, the same split as
         `dataset(seed)`, for the exported script's image_dataset_from_directory."""
+        return on_decoder_thread(self._zip_bytes, seed)
+
+    def _zip_bytes(self, seed: int) -> bytes:
         buffer = io.BytesIO()
         training, held_out = self.split(seed)
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
