@@ -40,7 +40,7 @@ from playground.spec.datasets import DATASETS
 from playground.views.board_figures import board_figure
 from playground.views.text import literal
 
-POLL_SECONDS = 2.0  # how often an open board asks the database whether anything changed
+POLL_SECONDS = 1.0  # how often an open board asks the database whether anything changed
 FAILURES = (RoomRefused, BoardUnavailable)
 INTRODUCTION = ("A teacher opens a room and sets a challenge; learners join with a nickname (no account, "
                 "no e-mail). Each training a learner finishes, on Build & Train or Your images, posts its "
