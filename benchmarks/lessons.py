@@ -83,6 +83,7 @@ def step_opening_seconds() -> list[float]:
             page.get_by_text("Why pooling (").first.click()
             expander = page.get_by_test_id("stExpander").filter(has_text=STEP_TITLES[step])
             button = expander.get_by_role("button", name="Open it with its network")
+            page.wait_for_timeout(1_000)  # the page settled: an expander keeps what the learner opened
             if not button.is_visible():
                 expander.get_by_text(STEP_TITLES[step]).click()
             button.wait_for()
