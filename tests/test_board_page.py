@@ -77,6 +77,15 @@ def test_a_learners_training_posts_its_result_and_the_teacher_sees_it(database):
     learner = join(code.lower(), "<b>Ada</b>")
     assert learner.session_state["room_seat"].nickname == "<b>Ada</b>"
     assert learner.markdown[0].value.startswith("You are **\\<b\\>Ada\\</b\\>**.")  # shown as typed
+    note = train_and_wait_for_the_post(learner)
+    assert note["ok"], note
+    teacher.run()
+    table = teacher.table[0].value
+    assert list(table["nickname"]) == ["<b>Ada</b>"] and list(table["challenge"]) == ["met"]
+    assert float(table["test accuracy"].iloc[0].rstrip("%")) >= 50
+
+
+def train_and_wait_for_the_post(learner) -> dict:
     learner.switch_page("pages/build_train.py").run()
     for label, value in (("Training images", 2000), ("Epochs", 1), ("Batch size", 32)):
         next(item for item in learner.number_input if item.label == label).set_value(value).run()
@@ -88,11 +97,26 @@ def test_a_learners_training_posts_its_result_and_the_teacher_sees_it(database):
     deadline = time.monotonic() + 10
     while not learner.session_state["room_last_post"] and time.monotonic() < deadline:
         time.sleep(0.1)  # posted on the training's thread as it ended
-    assert learner.session_state["room_last_post"]["ok"], learner.session_state["room_last_post"]
-    teacher.run()
-    table = teacher.table[0].value
-    assert list(table["nickname"]) == ["<b>Ada</b>"] and list(table["challenge"]) == ["met"]
-    assert float(table["test accuracy"].iloc[0].rstrip("%")) >= 50
+    return learner.session_state["room_last_post"]
+
+
+@pytest.mark.slow
+def test_a_database_that_fails_while_a_learner_trains_leaves_the_training_whole(database):
+    from sqlalchemy import event
+
+    from pages.parts.room_membership import board_store
+
+    teacher = open_a_room()
+    learner = join(teacher.session_state["room_teacher"].code, "Ada")
+    engine = board_store().engine
+    engine.dispose()  # new connections from here on refuse every write, as a full or broken disk does
+    event.listen(engine, "connect", lambda connection, _: connection.execute("PRAGMA query_only=ON"))
+    note = train_and_wait_for_the_post(learner)
+    assert not note["ok"] and note["text"].startswith("The class board's database cannot be used now")
+    assert learner.session_state["training_job"].snapshot().state == "finished"
+    learner.run()
+    assert not learner.exception
+    assert any(metric.label == "Test accuracy" for metric in learner.metric)  # the results, as ever
 
 
 def test_a_wrong_code_or_a_taken_nickname_is_refused_in_a_line(database):
