@@ -31,6 +31,7 @@ from playground.board.rooms import (
     close_room,
     hide_entry,
     join_room,
+    normalised_code,
     open_room,
     room_version,
     shown_code,
@@ -191,7 +192,7 @@ def teacher_from_link() -> None:
         except FAILURES as error:
             st.error(str(error))
             return
-        st.session_state[TEACHER_KEY] = RoomKeys(code.replace("-", "").upper(), key)
+        st.session_state[TEACHER_KEY] = RoomKeys(normalised_code(code), key)
 
 
 def main() -> None:

@@ -142,3 +142,26 @@ def test_a_database_that_is_down_gives_a_line_and_the_page_keeps_working(databas
     assert "cannot be used now" in teacher.error[0].value
     teacher.switch_page("pages/draw.py").run()
     assert not teacher.exception
+
+
+def open_with_query(**query):
+    from conftest import APP, APP_TIMEOUT
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(APP, default_timeout=APP_TIMEOUT)
+    for name, value in query.items():
+        app.query_params[name] = value
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_the_teacher_link_opens_the_room_in_a_fresh_session_and_a_forged_one_does_not(database):
+    keys = open_a_room().session_state["room_teacher"]
+    again = open_with_query(room=f"{keys.code[:4]}-{keys.code[4:]}", teacher=keys.teacher_key)
+    assert again.session_state["room_teacher"] == keys
+    assert any(button.label == "Clear the room" for button in again.button)
+    forged = open_with_query(room=keys.code, teacher="made-up-key")
+    assert "not this room's" in forged.error[0].value
+    assert not any(button.label == "Clear the room" for button in forged.button)
