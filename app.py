@@ -12,7 +12,7 @@ import streamlit as st
 from pages.parts import page_list
 from pages.parts.lesson_progress import record_finished_training, sidebar_panel, switch_if_asked
 from pages.parts.reload import keep_ticket_in_url, note_page_view, take_back_training
-from pages.parts.room_membership import keep_seat_in_url, take_back_seat
+from pages.parts.room_membership import keep_seat_in_url, room_caption, take_back_seat
 from pages.parts.streamlit_private import check_private_apis_once, keep_keras_between_reruns
 from playground.jobs.process_memory import SessionMemory
 
@@ -35,10 +35,15 @@ keep_seat_in_url()
 page = st.navigation(PAGES)
 switch_if_asked()  # a lesson step's button, pressed on another page: go to the step's page
 note_page_view(page.url_path)
+room_box = st.sidebar.empty()  # a learner's room, and how the last post went
 lesson_box = st.sidebar.empty()  # the lesson's current step, beside every page but Lessons
-show_lesson = page.url_path != "lessons"
+show_lesson, show_room = page.url_path != "lessons", page.url_path != "board"
+if show_room:
+    room_caption(room_box)
 if show_lesson:
     sidebar_panel(lesson_box)
 page.run()
+if show_room:
+    room_caption(room_box)  # again: a post made while the page ran shows
 if record_finished_training() and show_lesson:
     sidebar_panel(lesson_box, again=True)  # a training this run saw end may have met a goal

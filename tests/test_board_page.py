@@ -79,6 +79,10 @@ def test_a_learners_training_posts_its_result_and_the_teacher_sees_it(database):
     assert learner.markdown[0].value.startswith("You are **\\<b\\>Ada\\</b\\>**.")  # shown as typed
     note = train_and_wait_for_the_post(learner)
     assert note["ok"], note
+    learner.run()
+    captions = [caption.value for caption in learner.sidebar.caption]
+    assert any(caption.startswith("Room ") and "as \\<b\\>Ada\\</b\\>" in caption for caption in captions)
+    assert any(caption.startswith("Posted to the board of room") for caption in captions), captions
     teacher.run()
     table = teacher.table[0].value
     assert list(table["nickname"]) == ["<b>Ada</b>"] and list(table["challenge"]) == ["met"]

@@ -13,6 +13,7 @@ import streamlit as st
 from playground.board.rooms import RoomKeys, RoomRefused, Seat, find_seat, post_result, shown_code
 from playground.board.store import BoardUnavailable, Store
 from playground.lessons.goals import outcome_of
+from playground.views.text import literal
 
 SEAT_KEY, TEACHER_KEY = "room_seat", "room_teacher"
 POSTED_KEY = "room_last_post"  # {"text": …, "ok": bool}, written by the training's thread
@@ -86,3 +87,14 @@ def last_post_note() -> None:
     note = st.session_state.get(POSTED_KEY)
     if note and note.get("text"):
         (st.caption if note["ok"] else st.warning)(note["text"])
+
+
+def room_caption(box) -> None:
+    """In the sidebar of every page, for a learner in a room: where results go, and the last post."""
+    held = seat()
+    if held is None:
+        return
+    with box.container():
+        st.caption(f"Room {shown_code(held.code)}, as {literal(held.nickname)}: each training you finish is "
+                   "posted to the class board.")
+        last_post_note()
