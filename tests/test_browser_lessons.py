@@ -9,7 +9,7 @@ from conftest import ROOT
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
-GOAL = "test accuracy of at least 98.0% on mnist"
+GOAL = "test accuracy of at least 98.0% on MNIST"
 
 
 def test_a_step_opens_its_network_and_its_goal_is_met_when_training_ends(browser):

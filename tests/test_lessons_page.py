@@ -79,7 +79,7 @@ def test_a_steps_button_opens_its_network_on_build_and_train(page):
     assert page.title[0].value == "Build & Train"
     panel = " ".join(markdown.value for markdown in page.sidebar.markdown)
     assert "Step 2. Take pooling out" in panel
-    assert "a network without MaxPooling2D on mnist" in panel
+    assert "a network without MaxPooling2D on MNIST" in panel
 
 
 def test_a_question_is_done_by_the_right_answer(page):
@@ -117,7 +117,7 @@ def test_a_goal_shows_as_met_once_the_training_that_meets_it_ends(page):
     assert page.title[0].value == "Build & Train"
     page.switch_page("pages/build_train.py").run()  # AppTest's own idea of the page follows st.switch_page
     panel = " ".join(markdown.value for markdown in page.sidebar.markdown)
-    assert ":material/radio_button_unchecked: test accuracy of at least 50.0% on mnist" in panel
+    assert ":material/radio_button_unchecked: test accuracy of at least 50.0% on MNIST" in panel
     train_button(page).click().run(timeout=TRAINING_TIMEOUT)
     assert not page.exception, page.exception
     assert not page.error, [error.value for error in page.error]
@@ -125,5 +125,5 @@ def test_a_goal_shows_as_met_once_the_training_that_meets_it_ends(page):
     [outcome] = page.session_state[OUTCOMES_KEY]
     assert outcome.dataset == "mnist" and outcome.accuracy >= 0.5 and "MaxPooling2D" in outcome.layer_types
     panel = " ".join(markdown.value for markdown in page.sidebar.markdown)
-    assert ":material/check_circle: test accuracy of at least 50.0% on mnist" in panel
+    assert ":material/check_circle: test accuracy of at least 50.0% on MNIST" in panel
     assert ":material/check_circle: **Step 1. Train a small network**" in panel

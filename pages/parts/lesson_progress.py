@@ -20,7 +20,7 @@ from playground.lessons.lesson import Lesson, Step
 from playground.lessons.library import shipped_lessons
 from playground.spec.datasets import DATASETS
 from playground.spec.links import open_link
-from playground.spec.own_images import MODEL_SHAPE, OWN_DATASET
+from playground.spec.own_images import MODEL_SHAPE, OWN_DATASET, OWN_TITLE
 
 OUTCOMES_KEY = "lesson_outcomes"  # the session's finished trainings, newest last
 ACTIVE_KEY = "lesson_active"  # the Lesson the session follows
@@ -104,12 +104,16 @@ def done_flags(lesson: Lesson) -> list[bool]:
     return steps_done(lesson, outcomes(), state["answers"], state["marked"])
 
 
+def dataset_title(name: str) -> str:
+    return DATASETS[name].title if name in DATASETS else OWN_TITLE
+
+
 def goal_lines(step: Step) -> list[str]:
     """Each of the step's training goals, said with whether a training has met it."""
     goals = training_goals(step)
     if not goals:
         return []
-    on = f" on {step.dataset}" if step.dataset else ""
+    on = f" on {dataset_title(step.dataset)}" if step.dataset else ""
     found = meeting_training(step, outcomes())
     lines = []
     for goal in goals:
