@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import streamlit as st
 
 from pages.parts.lesson_progress import (
@@ -121,6 +123,18 @@ def show_step(lesson: Lesson, index: int, step: Step, done: bool) -> None:
                         args=(lesson, index, key))
 
 
+# What Build & Train imports (Keras among them): imported while the learner reads, once per
+# server, so a step's button opens its network at once (benchmarks/lessons.py).
+BUILD_AND_TRAIN_MODULES = ("pages.parts.training_settings", "pages.parts.transfer", "pages.parts.model_files",
+                           "pages.parts.training_live", "pages.parts.training_results",
+                           "playground.jobs.starting", "playground.models.starting_points")
+
+
+def get_ready_for_a_step() -> None:
+    for name in BUILD_AND_TRAIN_MODULES:
+        importlib.import_module(name)
+
+
 def main() -> None:
     route_through_app()
     st.title("Lessons")
@@ -139,6 +153,7 @@ def main() -> None:
         st.caption(lesson.summary)
     for index, (step, done) in enumerate(zip(lesson.steps, done_flags(lesson), strict=True)):
         show_step(lesson, index, step, done)
+    get_ready_for_a_step()
 
 
 main()
