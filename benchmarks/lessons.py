@@ -123,7 +123,8 @@ def main() -> None:
     if not arguments.no_browser:
         seconds = step_opening_seconds()
         print(f"a step's button → its network on Build & Train (n={len(seconds)}): "
-              f"{', '.join(f'{value:.2f}' for value in seconds)} s (the first: this server's first Build & Train)")
+              f"{', '.join(f'{value:.2f}' for value in seconds)} s "
+              "(the first: this server's first Build & Train)")
     print(f"machine's pace at the end: {machine_pace():.2f} s for the fixed workload")
     sys.exit(1 if missed else 0)
 
