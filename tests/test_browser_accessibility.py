@@ -10,9 +10,11 @@ import pytest
 from browser import fill_number, open_page, streamlit_server
 from conftest import ROOT, skip_unless_ci
 
+from pages.parts.page_list import PAGE_NAMES
+
 pytestmark = pytest.mark.browser
 AXE_SCRIPT = Path(os.environ.get("AXE_CORE_JS", ROOT / ".axe" / "node_modules" / "axe-core" / "axe.min.js"))
-PAGES = ("", "draw", "build_train", "inspect", "how_it_works", "photos")
+PAGES = ("", *PAGE_NAMES[1:])  # every page, Home at its own address
 # Findings explained in the README's accessibility section, by axe rule: none at present.
 EXPLAINED: dict[str, str] = {}
 RUN_AXE = """async () => {
@@ -45,7 +47,7 @@ def audit(page) -> list[dict]:
 
 def test_no_page_has_critical_or_serious_accessibility_findings(browser, resnet50_weights, mnist, tmp_path):
     """Each page at first sight, and with its results: a test image on Draw, a trained network's
-    results on Build & Train, a photo's classes on Photos."""
+    results on Build & Train, a lesson's step open, a teacher's new room, a photo's classes on Photos."""
     from PIL import Image
     from test_images import encoded
 
@@ -54,7 +56,9 @@ def test_no_page_has_critical_or_serious_accessibility_findings(browser, resnet5
     photo = tmp_path / "photo.png"
     photo.write_bytes(encoded(Image.new("RGB", (320, 240), (40, 120, 200)), "PNG"))
     findings = {}
-    with streamlit_server(ROOT, {"PLAYGROUND_RESNET50_WEIGHTS": str(resnet50_weights)}) as url:
+    environment = {"PLAYGROUND_RESNET50_WEIGHTS": str(resnet50_weights),
+                   "PLAYGROUND_DATABASE_URL": f"sqlite:///{tmp_path / 'board.sqlite'}"}
+    with streamlit_server(ROOT, environment) as url:
         for path in PAGES:
             page = open_page(browser, f"{url}/{path}", 1280, 900, timeout_ms=90_000)
             findings[path or "home"] = audit(page)
@@ -68,6 +72,13 @@ def test_no_page_has_critical_or_serious_accessibility_findings(browser, resnet5
                 page.get_by_role("button", name="Train", exact=True).click()
                 page.get_by_text("Test accuracy").wait_for()
                 findings["build_train, results"] = audit(page)
+            if path == "lessons":
+                page.get_by_text("Step 1. Draw a digit").click()
+                findings["lessons, a step open"] = audit(page)
+            if path == "board":
+                page.get_by_role("button", name="Open the room").click()
+                page.get_by_text("No results yet").wait_for()
+                findings["board, a teacher's room"] = audit(page)
             if path == "photos":
                 page.locator("input[type=file]").set_input_files(str(photo))
                 page.get_by_text("Top-1:").wait_for()

@@ -204,6 +204,7 @@ def main():
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits={_from_logits(specs)}),
                   metrics=["accuracy"])
     model.summary()
+    tf.random.set_seed(SEED)  # restarts the seeded random ops, as the app does before each training
     model.fit(training_batches(x_train, y_train, SEED), epochs=EPOCHS, verbose=2, shuffle=False,
               callbacks=[EpochEnd(x_train, x_validation, y_validation, batches_per_epoch)])
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)

@@ -28,7 +28,7 @@ from playground.training.batchnorm import SAMPLE_IMAGES, recalibrate_batch_norm
 from playground.training.compiling import release_training_step
 from playground.training.evaluation import evaluate
 from playground.training.filter_history import Moment, MomentRecorder
-from playground.training.pipeline import split, training_batches
+from playground.training.pipeline import restart_random_ops, split, training_batches
 
 REPORT_INTERVAL_SECONDS = 0.1  # batch metrics are reported at most this often
 OUT_OF_MEMORY = ("The training ran out of memory: try a smaller batch, fewer or smaller layers, or fewer "
@@ -178,10 +178,12 @@ class TrainingRun:
         """Train, then report ("result", evaluation or None, stop reason or None, seconds, batches)."""
         started = time.perf_counter()
         callback = StreamingCallback(self)
+        seed = self.settings.seed + self.first_epoch
+        restart_random_ops(seed)
         with contextlib.suppress(StopRequested):
             self.model.fit(
-                training_batches(self.data, len(self.train_pixels), self.settings.batch_size,
-                                 self.settings.seed + self.first_epoch, augmentation_kinds(self.settings)),
+                training_batches(self.data, len(self.train_pixels), self.settings.batch_size, seed,
+                                 augmentation_kinds(self.settings)),
                 epochs=self.settings.epochs, initial_epoch=self.first_epoch, shuffle=False,  # shuffled above
                 callbacks=[callback], verbose=0,
             )

@@ -149,6 +149,7 @@ def main():
     model = build_model()
     model.compile(optimizer=keras.optimizers.{OPTIMIZER_CLASSES[settings.optimizer]}({arguments}),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    tf.random.set_seed(SEED)  # restarts the seeded random ops, as the app does before each training
     model.fit(training_batches(x_train, y_train, SEED), epochs=EPOCHS, verbose=2, shuffle=False,
               callbacks=[PreciseBatchNorm(x_train, batches_per_epoch)])
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)

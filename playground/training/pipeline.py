@@ -55,6 +55,14 @@ def drop_unused_tensors() -> None:
         _drop_dead_entries()
 
 
+def restart_random_ops(seed: int) -> None:
+    """Set TensorFlow's global seed, which also restarts every seeded random op's sequence.
+    The pipeline's ops (shuffle, augmentation) take seeds of their own, but in one process
+    each continues its sequence from the last training's; without this, a training depended
+    on what the process had trained before, and matched the exported script only when first."""
+    tf.random.set_seed(seed)
+
+
 def training_batches(data: Dataset, count: int, batch_size: int, seed: int,
                      augmentations: tuple[str, ...] = ()) -> tf.data.Dataset:
     """The first `count` training images in shuffled batches, reshuffled every epoch, each
