@@ -18,6 +18,7 @@ from playground.jobs.starting import start_owned_job
 from playground.models.building import Classifier, copy_model
 from playground.models.own_networks import (
     FROM_SCRATCH,
+    default_augmentations,
     default_epochs,
     own_model,
     scratch_stack,
@@ -27,7 +28,6 @@ from playground.models.transfer import BaseUnavailableError
 from playground.spec.layers import StackError
 from playground.spec.own_images import (
     AUGMENTATIONS,
-    DEFAULT_AUGMENTATIONS,
     HELD_OUT_FRACTION,
     MAX_CLASSES,
     MIN_CLASSES,
@@ -55,8 +55,10 @@ REFUSALS = (OwnImagesRefused, StackError, BaseUnavailableError, ValueError)
 
 
 def start_changed() -> None:
-    """A new start brings its own epochs (a callback: the one moment a widget's value may be set)."""
+    """A new start brings its own epochs and augmentations (a callback: the one moment a widget's
+    value may be set)."""
     st.session_state.own_epochs = default_epochs(st.session_state.own_start)
+    st.session_state.own_augmentations = list(default_augmentations(st.session_state.own_start))
 
 
 def network_choice() -> tuple[str, object]:
@@ -68,7 +70,7 @@ def network_choice() -> tuple[str, object]:
     epochs = epochs_column.number_input("Epochs", *EPOCHS_RANGE, key="own_epochs",
                                         help="Each start brings the epochs that suit it; change them here.")
     kinds = kinds_column.pills("Augmentation", list(AUGMENTATIONS), selection_mode="multi",
-                               default=list(DEFAULT_AUGMENTATIONS), key="own_augmentations",
+                               default=list(default_augmentations(start)), key="own_augmentations",
                                format_func=lambda kind: kind.capitalize(),
                                help=" · ".join(f"**{kind}**: {what}" for kind, what in AUGMENTATIONS.items()))
     settings = start_settings(start, epochs=int(epochs), augment=bool(kinds), augmentations=",".join(kinds))

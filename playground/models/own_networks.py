@@ -11,6 +11,7 @@ from playground.models.transfer import convolutional_part, load_imagenet_base, t
 from playground.spec.costs import check_budget
 from playground.spec.layers import make_layer
 from playground.spec.own_images import (
+    BASE_AUGMENTATIONS,
     DEFAULT_AUGMENTATIONS,
     MODEL_SHAPE,
     OWN_BASE_TRAINING,
@@ -52,8 +53,12 @@ def new_head(num_classes: int) -> list[dict]:
 def start_settings(start: str, **chosen) -> TrainingSettings:
     """The training a start suits, with the learner's choices (epochs, augmentations…) over it."""
     defaults = OWN_TRAINING if start in FROM_SCRATCH else OWN_BASE_TRAINING
-    values = {**defaults, "augmentations": ",".join(DEFAULT_AUGMENTATIONS)} | chosen
+    values = {**defaults, "augmentations": ",".join(default_augmentations(start))} | chosen
     return TrainingSettings(**values)
+
+
+def default_augmentations(start: str) -> tuple[str, ...]:
+    return DEFAULT_AUGMENTATIONS if start in FROM_SCRATCH else BASE_AUGMENTATIONS
 
 
 def default_epochs(start: str) -> int:
