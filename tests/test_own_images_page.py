@@ -115,13 +115,18 @@ def test_your_own_stack_from_the_builder_must_end_with_one_unit_per_class():
     assert not button(app, "Train").disabled
 
 
-def test_each_start_brings_its_own_epochs():
+def test_each_start_brings_its_own_epochs_and_augmentations():
     from playground.models.own_networks import default_epochs
 
     app = open_app_page(PAGE)
     assert app.number_input(key="own_epochs").value == default_epochs("scratch")
+    assert app.session_state["own_augmentations"] == ["flip", "shift", "rotate", "zoom", "brightness",
+                                                      "contrast"]
     app.radio(key="own_start").set_value("cifar10").run()
     assert app.number_input(key="own_epochs").value == default_epochs("cifar10") != default_epochs("scratch")
+    assert app.session_state["own_augmentations"] == ["flip", "shift", "zoom"]  # a frozen base's
+    app.radio(key="own_start").set_value("scratch").run()
+    assert len(app.session_state["own_augmentations"]) == 6
     assert not app.exception
 
 
