@@ -186,7 +186,8 @@ def other_set_figures(seeds: int) -> None:
     variants = [("scratch", "small CNN from scratch", shipped_head, {}),
                 ("cifar10", "CIFAR-10 base, Flatten head, flip/shift/zoom (shipped)", shipped_head, {}),
                 ("cifar10", "CIFAR-10 base, global-pooling head", global_pooling_head, {}),
-                ("cifar10", "CIFAR-10 base, all six augmentations", shipped_head, {"augmentations": every_kind})]
+                ("cifar10", "CIFAR-10 base, all six augmentations", shipped_head,
+                 {"augmentations": every_kind})]
     means = {title: [] for _, title, _, _ in variants}
     for dataset, labels in OTHER_SETS:
         images = other_set(dataset, labels)
