@@ -295,7 +295,9 @@ def test_a_short_training_with_batch_norm_tests_as_well_as_it_trains(mnist):
 def test_a_job_handed_to_a_new_session_outlives_the_old_one(squares, monkeypatch):
     """A reload: the new session takes the job over, then Streamlit drops the old session."""
     monkeypatch.setattr(training, "ORPHAN_GRACE_SECONDS", 0.5)
-    job = tiny_job(squares, epochs=3, batch_size=8, subset_size=6000)
+    # Long enough never to end by itself: with 3 epochs a fast run finished during the wait below,
+    # and "5 more batches" never came (CI failed twice on that, the job fine).
+    job = tiny_job(squares, epochs=50, batch_size=8, subset_size=6000)
     old_owner, old_page = SessionToken(), [True]
     job.belong_to(old_owner, lambda: old_page[0])
     job.start()
